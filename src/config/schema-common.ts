@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+/** `15m`, `12h`, `90s` or a number of seconds → seconds. */
+export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a duration: ${JSON.stringify(value)} (use e.g. 90s, 15m, 12h)`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+/**
+ * A secret, written inline (dev only), as a file path (Kubernetes Secret mount) or an environment
+ * variable name. Resolved to its value by the loader; exactly one source must be given.
+ */
+export class SecretRef {
+  constructor(
+    readonly source: 'value' | 'file' | 'env',
+    readonly ref: string,
+  ) {}
+}
+
+export const secretRef = z
+  .union([
+    z.string().min(1),
+    z
+      .strictObject({
+        value: z.string().min(1).optional(),
+        file: z.string().min(1).optional(),
+        env: z.string().min(1).optional(),
+      })
+      .refine((s) => [s.value, s.file, s.env].filter((v) => v !== undefined).length === 1, {
+        message: 'give exactly one of value, file or env',
+      }),
+  ])
+  .transform((s) => {
+    if (typeof s === 'string') return new SecretRef('value', s);
+    if (s.file !== undefined) return new SecretRef('file', s.file);
+    if (s.env !== undefined) return new SecretRef('env', s.env);
+    return new SecretRef('value', s.value as string);
+  });
+
+/** A file the process must read (certificates, CA bundles): made absolute against the config's folder. */
+export class FilePathRef {
+  constructor(readonly path: string) {}
+}
+
+export const filePath = z
+  .string()
+  .min(1)
+  .transform((p) => new FilePathRef(p));
+
+/** `host:port`, `[::1]:port` or `:port`. */
+export const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, {
+  message: 'expected host:port, e.g. 127.0.0.1:8443 or [::1]:8443 or :8443',
+});
+
+export const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { mappingSchema } from './mapping-schema.js';
+import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-common.js';
+
+/**
+ * The configuration file, as written by admins. Every key has a visible default here; the loader
+ * (load.ts) validates, resolves secrets and relative paths, and names the field of every problem.
+ * docs/configuration.md documents each key.
+ */
+
+const redisSchema = z.strictObject({
+  /** `redis://[user:pass@]host:port/db` or `rediss://…` for TLS. */
+  url: z.string().regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' }),
+  username: z.string().min(1).optional(),
+  password: secretRef.optional(),
+  /** PEM CA bundle to verify a `rediss://` server against (default: system roots). */
+  tlsCA: filePath.optional(),
+  /** Prefix of every key this project writes (lets several deployments share one Redis). */
+  keyPrefix: z.string().default('kob:'),
+  connectTimeout: duration.default(5),
+  /** Per-command timeout: a review fails (retryable 5xx) rather than hang past the apiserver's own. */
+  commandTimeout: duration.default(2),
+});
+
+const storeSchema = z
+  .strictObject({
+    redis: redisSchema.optional(),
+    memory: z.strictObject({}).optional(),
+  })
+  .refine((s) => (s.redis ? 1 : 0) + (s.memory ? 1 : 0) === 1, {
+    message: 'configure exactly one store: redis or memory',
+  });
+
+const tokensSchema = z.strictObject({
+  accessTokenTTL: duration.default(900),
+  refreshTokenTTL: duration.default(43_200),
+  /** A session (one login) ends after this, whatever refreshes happened: forces a new login. */
+  maxSessionLifetime: duration.default(86_400),
+  /** Two refreshes with the same refresh token within this window both succeed (dex#1976). */
+  refreshReuseGrace: duration.default(10),
+  /** HMAC key for token hashes in the store; without it, plain SHA-256 is used. */
+  pepper: secretRef.optional(),
+});
+
+const verifierTlsSchema = z.strictObject({
+  cert: filePath,
+  key: filePath,
+  /** CA bundle the apiserver's client certificate must chain to. Required unless insecure. */
+  clientCA: filePath,
+  /** When set, the client certificate's subject CN (or a DNS SAN) must be one of these. */
+  allowedSubjects: z.array(z.string().min(1)).optional(),
+});
+
+const verifierSchema = z
+  .strictObject({
+    listen: listenAddress.default('127.0.0.1:8443'),
+    /** Path of the TokenReview endpoint; the query string (`?timeout=30s`) is ignored. */
+    path: z.string().startsWith('/').default('/authenticate'),
+    tls: verifierTlsSchema.optional(),
+    /** Serve plain HTTP without client certificates. Logs a warning at start and on every review. */
+    insecureHTTP: z.boolean().default(false),
+    /** Audiences this verifier accepts (this cluster's API audiences). */
+    audiences: z.array(z.string().min(1)).min(1),
+    maxBodyBytes: z.number().int().positive().default(65_536),
+  })
+  .refine((v) => v.tls !== undefined || v.insecureHTTP, {
+    message: 'verifier.tls is required (or set insecureHTTP: true, never in production)',
+    path: ['tls'],
+  });
+
+const clusterSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'lowercase letters, digits, . _ -' }),
+  /** Audience minted into tokens for this cluster; must match the verifier's `audiences` there. */
+  audience: z.string().min(1),
+  /** API server URL, for generated kubeconfigs. */
+  server: httpUrl.optional(),
+  certificateAuthorityData: z.string().optional(),
+});
+
+const upstreamSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lowercase letters, digits, _ -' }),
+  displayName: z.string().optional(),
+  issuer: httpUrl,
+  clientID: z.string().min(1),
+  clientSecret: secretRef.optional(),
+  clientAuth: z
+    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+    .default('client_secret_basic'),
+  /** PEM PKCS#8 private key (or JWK JSON) for `private_key_jwt`. */
+  privateKey: secretRef.optional(),
+  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']),
+  authorizationParams: z.record(z.string(), z.string()).default({}),
+  useUserinfo: z.boolean().default(false),
+  /** Claims kept with the session (the mapping's inputs). Keep it small: it is stored per token. */
+  claims: z
+    .array(z.string().min(1))
+    .default(['iss', 'sub', 'email', 'email_verified', 'name', 'preferred_username', 'groups']),
+  /** Rules for this upstream; when absent the top-level `mapping` applies. */
+  mapping: mappingSchema.optional(),
+  /** Accept an http:// issuer. Development only. */
+  allowInsecureRequests: z.boolean().default(false),
+  /** PEM CA bundle for the IdP's TLS (default: system roots). */
+  caFile: filePath.optional(),
+});
+
+const issuerSchema = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:8080'),
+  /** The URL people and the CLI reach the issuer at (behind any proxy). Used in redirects and metadata. */
+  publicURL: httpUrl,
+  tls: z.strictObject({ cert: filePath, key: filePath }).optional(),
+  /** Key for signing cookies and CSRF tokens (≥ 32 bytes). */
+  cookieSecret: secretRef,
+  /** Key that encrypts upstream refresh tokens at rest (≥ 32 bytes). */
+  encryptionKey: secretRef,
+  /** Trust X-Forwarded-For / -Proto from a proxy in front. */
+  trustProxy: z.boolean().default(false),
+  clusters: z.array(clusterSchema).min(1),
+  upstreams: z.array(upstreamSchema).min(1),
+  loginStateTTL: duration.default(600),
+  /** Per client IP, per minute, shared across replicas through the store. */
+  rateLimit: z
+    .strictObject({
+      loginPerMinute: z.number().int().positive().default(30),
+      userCodeAttemptsPerMinute: z.number().int().positive().default(10),
+    })
+    .default({ loginPerMinute: 30, userCodeAttemptsPerMinute: 10 }),
+  cli: z
+    .strictObject({
+      clientID: z.string().min(1).default('kube-oidc-bridge'),
+      deviceCodeTTL: duration.default(600),
+      devicePollInterval: duration.default(5),
+      authorizationCodeTTL: duration.default(60),
+    })
+    .default({
+      clientID: 'kube-oidc-bridge',
+      deviceCodeTTL: 600,
+      devicePollInterval: 5,
+      authorizationCodeTTL: 60,
+    }),
+});
+
+export const configSchema = z
+  .strictObject({
+    store: storeSchema,
+    tokens: tokensSchema.default({
+      accessTokenTTL: 900,
+      refreshTokenTTL: 43_200,
+      maxSessionLifetime: 86_400,
+      refreshReuseGrace: 10,
+    }),
+    verifier: verifierSchema.optional(),
+    issuer: issuerSchema.optional(),
+    mapping: mappingSchema.default({
+      claimValidationRules: [],
+      claimMappings: { extra: [] },
+      userValidationRules: [],
+      groupMap: {},
+    }),
+    logging: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .default({ level: 'info' }),
+    /** Listener for /healthz, /readyz, /metrics when they should not share the role listeners. */
+    ops: z.strictObject({ listen: listenAddress }).optional(),
+  })
+  .refine((c) => c.verifier !== undefined || c.issuer !== undefined, {
+    message: 'enable at least one role: verifier or issuer',
+  });
+
+export type ConfigFile = z.output<typeof configSchema>;
+export type ConfigFileInput = z.input<typeof configSchema>;

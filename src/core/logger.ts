@@ -1,0 +1,39 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { LOG_REDACT_PATHS, REDACTED, redactCredentials } from './redact.js';
+
+export type { Logger } from 'pino';
+
+/**
+ * JSON logger with the project's redaction. Audit events are ordinary lines with `audit: true` and an
+ * `event` name (`review`, `login`, `mint`, `refresh`, `revoke`), so one filter finds them all.
+ */
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: 'kube-oidc-bridge' },
+      redact: { paths: LOG_REDACT_PATHS, censor: REDACTED },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        // Free-text arguments are scrubbed too: library errors sometimes echo what they were given.
+        logMethod(args, method) {
+          const scrubbed = args.map((a) => (typeof a === 'string' ? redactCredentials(a) : a));
+          method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+      serializers: {
+        err: (err: Error) => ({
+          type: err.name,
+          message: redactCredentials(err.message),
+          code: (err as { code?: unknown }).code,
+        }),
+      },
+    },
+    options.destination,
+  );
+}
+
+/** Writes an audit event: `{audit: true, event, ...fields}`. Never pass a credential in `fields`. */
+export function audit(logger: Logger, event: string, fields: Record<string, unknown>): void {
+  logger.info({ audit: true, event, ...fields }, event);
+}

@@ -1,0 +1,74 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every Prometheus metric the project exports, created on one Registry handed in by the composition
+ * root (no global registry: two servers in one test process must not collide).
+ */
+export interface Metrics {
+  registry: Registry;
+  /** TokenReview decisions by `result` (authenticated, unknown, expired, audience, rule, malformed, error) and `version`. */
+  reviews: Counter<'result' | 'version'>;
+  reviewDuration: Histogram<'result'>;
+  /** Store failures by `operation`. */
+  storeErrors: Counter<'operation'>;
+  /** Upstream logins by `upstream` and `result` (success, refused, error, cancelled). */
+  logins: Counter<'upstream' | 'result'>;
+  /** Tokens minted by `source` (admin, web, cli). */
+  mints: Counter<'source'>;
+  /** Refresh-token grants by `result` (success, reuse_grace, reuse_revoked, upstream_refused, expired, unknown). */
+  refreshes: Counter<'result'>;
+  /** Revocations by `scope` (token, session, user). */
+  revocations: Counter<'scope'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'kob_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    reviews: new Counter({
+      name: 'kob_token_reviews_total',
+      help: 'TokenReview decisions by result and API version.',
+      labelNames: ['result', 'version'],
+      registers,
+    }),
+    reviewDuration: new Histogram({
+      name: 'kob_token_review_duration_seconds',
+      help: 'Time to answer a TokenReview, from request to response.',
+      labelNames: ['result'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'kob_store_errors_total',
+      help: 'Token store operations that failed.',
+      labelNames: ['operation'],
+      registers,
+    }),
+    logins: new Counter({
+      name: 'kob_logins_total',
+      help: 'Upstream logins by upstream and result.',
+      labelNames: ['upstream', 'result'],
+      registers,
+    }),
+    mints: new Counter({
+      name: 'kob_tokens_minted_total',
+      help: 'Access tokens minted by source.',
+      labelNames: ['source'],
+      registers,
+    }),
+    refreshes: new Counter({
+      name: 'kob_refreshes_total',
+      help: 'Refresh-token grants by result.',
+      labelNames: ['result'],
+      registers,
+    }),
+    revocations: new Counter({
+      name: 'kob_revocations_total',
+      help: 'Revocations by scope.',
+      labelNames: ['scope'],
+      registers,
+    }),
+  };
+}
