@@ -19,6 +19,9 @@ export const duration = z.union([z.string(), z.number()]).transform((value, ctx)
  * variable name. Resolved to its value by the loader; exactly one source must be given.
  */
 export class SecretRef {
+  // Nominal: without it any object with `source`/`ref` would read as a SecretRef in `Resolved<T>`.
+  declare private readonly secretRefBrand: never;
+
   constructor(
     readonly source: 'value' | 'file' | 'env',
     readonly ref: string,
@@ -47,6 +50,9 @@ export const secretRef = z
 
 /** A file the process must read (certificates, CA bundles): made absolute against the config's folder. */
 export class FilePathRef {
+  // Nominal: without it any object with a `path` (e.g. the verifier section) would resolve to a string.
+  declare private readonly filePathRefBrand: never;
+
   constructor(readonly path: string) {}
 }
 
