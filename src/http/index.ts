@@ -1,0 +1,11 @@
+export { errorMiddleware } from './error-middleware.js';
+export { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS } from './error-status.js';
+export { type ListenAddress, listenURL, parseListenAddress } from './listen-address.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { createOpsApp, createOpsRouter, type OpsDeps } from './ops-routes.js';
+export {
+  closeGracefully,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from './server-lifecycle.js';

@@ -1,0 +1,1 @@
+export { type RunningServices, type StartOptions, startServices } from './start.js';

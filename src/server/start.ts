@@ -1,0 +1,112 @@
+import { createServer } from 'node:http';
+import type { Config } from '../config/index.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { createMetrics, type Metrics } from '../http/metrics.js';
+import { createOpsApp } from '../http/ops-routes.js';
+import { type RunningServer, startServer } from '../http/server-lifecycle.js';
+import { compileMappingSet } from '../mapping/index.js';
+import type { MappingSet } from '../mapping/types.js';
+import { createStore, type TokenStore } from '../store/index.js';
+import { TokenService } from '../tokens/index.js';
+import { startVerifier } from '../verifier/index.js';
+
+export interface StartOptions {
+  /** Environment of the process (the composition root is the one place that may read it). */
+  env: Record<string, string | undefined>;
+  logger?: Logger;
+  clock?: Clock;
+  /** A pre-built store (e.g. the demo's memory store) instead of the one `config.store` describes. */
+  store?: TokenStore;
+}
+
+/** Everything `serve` started; `close()` stops it gracefully. */
+export interface RunningServices {
+  verifierURL?: string;
+  issuerURL?: string;
+  opsURL?: string;
+  store: TokenStore;
+  tokens: TokenService;
+  mapping: MappingSet;
+  metrics: Metrics;
+  logger: Logger;
+  /** Stops accepting, drains in-flight requests, then closes the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Something started that must be stopped on close, in reverse order of starting. */
+interface Stoppable {
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds the world from the configuration and starts the roles it enables.
+ * Mapping rules are compiled before anything connects or listens, so a bad rule stops start-up with
+ * its path in the message. Listeners accept port 0 (tests) and report their real URLs.
+ */
+export async function startServices(config: Config, options: StartOptions): Promise<RunningServices> {
+  const logger = options.logger ?? createLogger({ level: config.logging.level });
+  const clock = options.clock ?? systemClock;
+  const mapping = compileMappingSet(config);
+  const metrics = createMetrics();
+  const store = options.store ?? createStore(config.store, { clock, logger });
+  const tokens = new TokenService({ store, clock, config: config.tokens });
+
+  const started: Stoppable[] = [];
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      // Listeners first (drain in parallel), the store last: in-flight requests still need it.
+      await Promise.allSettled(started.reverse().map((s) => s.close()));
+      await store.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  try {
+    let verifier: RunningServer | undefined;
+    if (config.verifier) {
+      verifier = await startVerifier({
+        config: config.verifier,
+        lookupAccessToken: (token) => tokens.lookupAccessToken(token),
+        mapping,
+        store,
+        metrics,
+        logger,
+      });
+      started.push(verifier);
+    }
+
+    const issuerURL: string | undefined = undefined;
+    // ── Issuer role ────────────────────────────────────────────────────────────────────────────
+    // The issuer is started here, when `config.issuer` is set: `startIssuer({ config, store, tokens,
+    // mapping, metrics, logger, clock })` from src/issuer, pushed onto `started`, its URL reported.
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+
+    let ops: RunningServer | undefined;
+    if (config.ops) {
+      ops = await startServer(createServer(createOpsApp({ store, metrics, logger }).callback()), {
+        protocol: 'http',
+        listen: config.ops.listen,
+      });
+      started.push(ops);
+      logger.info({ url: ops.url }, 'ops endpoints listening');
+    }
+
+    return {
+      verifierURL: verifier?.url,
+      issuerURL,
+      opsURL: ops?.url,
+      store,
+      tokens,
+      mapping,
+      metrics,
+      logger,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { StoreUnavailableError } from '../core/errors.js';
+import { audit, type Logger } from '../core/logger.js';
+import { redactCredentials } from '../core/redact.js';
+import { RETRY_AFTER_SECONDS } from '../http/error-status.js';
+import { decideTokenReview, type ReviewDeps, type ReviewResult } from './review-decision.js';
+import type { ReviewFailure, ReviewInstruments, VersionLabel } from './review-instruments.js';
+import { parseTokenReview, serializeTokenReview } from './token-review.js';
+
+export interface ReviewHandlerDeps extends ReviewDeps {
+  instruments: ReviewInstruments;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** Extra fields for every audit line (e.g. the insecure-transport marker). */
+  auditFields?: Record<string, unknown>;
+}
+
+/** Facts about the caller, resolved once per connection by the server. */
+export interface ReviewCaller {
+  client?: string;
+}
+
+const VERSION_LABEL: Record<string, VersionLabel> = {
+  'authentication.k8s.io/v1': 'v1',
+  'authentication.k8s.io/v1beta1': 'v1beta1',
+};
+
+/** A Kubernetes `Status` object: what the apiserver expects in the body of a non-2xx answer. */
+function statusBody(code: number, reason: string, message: string): string {
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  extraHeaders?: Record<string, string>,
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...extraHeaders,
+  });
+  res.end(body);
+}
+
+/**
+ * The TokenReview endpoint as a bare node:http handler: read a bounded body, parse, run the guard
+ * ladder (one store read), answer, then one metric update and one audit line. Deliberately not koa:
+ * the review path is the hot path (DESIGN §10).
+ *
+ * Status codes (DESIGN §3): 200 for every decision; 400 for a malformed, oversized or wrong-kind
+ * body; 503 with Retry-After when the store fails, which the apiserver retries and never caches.
+ */
+export function createReviewHandler(
+  deps: ReviewHandlerDeps,
+): (req: IncomingMessage, res: ServerResponse, caller: ReviewCaller) => void {
+  const { instruments, logger, maxBodyBytes } = deps;
+  const auditFields = deps.auditFields ?? {};
+
+  function finish(
+    started: number,
+    result: ReviewResult | ReviewFailure,
+    version: VersionLabel,
+    caller: ReviewCaller,
+    fields: { sessionId?: string; username?: string; reason?: string },
+  ): void {
+    const seconds = (performance.now() - started) / 1000;
+    instruments.record(result, version, seconds);
+    audit(logger, 'review', {
+      result,
+      version,
+      sessionId: fields.sessionId,
+      username: fields.username,
+      reason: fields.reason,
+      client: caller.client,
+      latencyMs: Math.round(seconds * 1e6) / 1e3,
+      ...auditFields,
+    });
+  }
+
+  function badRequest(res: ServerResponse, started: number, caller: ReviewCaller, reason: string): void {
+    // The body may be unread: close the connection rather than parse what follows as a new request.
+    send(res, 400, statusBody(400, 'BadRequest', reason), { connection: 'close' });
+    finish(started, 'bad_request', 'unknown', caller, { reason });
+  }
+
+  async function answer(body: string, res: ServerResponse, started: number, caller: ReviewCaller) {
+    const parsed = parseTokenReview(body);
+    if (!parsed.ok) {
+      badRequest(res, started, caller, parsed.reason);
+      return;
+    }
+    const review = parsed.review;
+    const version = VERSION_LABEL[review.apiVersion] as VersionLabel;
+    try {
+      const decision = await decideTokenReview(review, deps);
+      send(res, 200, serializeTokenReview(review.apiVersion, decision.status));
+      finish(started, decision.result, version, caller, decision);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) logger.error({ err }, 'token review failed');
+      else instruments.storeError();
+      // Retry-After makes the apiserver retry a 503; without it a 503 is final (DESIGN §3).
+      send(res, 503, statusBody(503, 'ServiceUnavailable', 'token store unavailable, retry'), {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      });
+      finish(started, 'unavailable', version, caller, {
+        reason: redactCredentials(String((err as Error).message)),
+      });
+    }
+  }
+
+  return (req, res, caller) => {
+    const started = performance.now();
+    const declared = Number(req.headers['content-length']);
+    if (declared > maxBodyBytes) {
+      badRequest(res, started, caller, `body larger than ${maxBodyBytes} bytes`);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        refused = true;
+        badRequest(res, started, caller, `body larger than ${maxBodyBytes} bytes`);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    // A client that goes away mid-body: nothing to answer.
+    req.on('error', () => {
+      refused = true;
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const body = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
+      void answer(body, res, started, caller);
+    });
+  };
+}

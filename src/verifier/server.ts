@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { Router } from '@koa/router';
+import type { VerifierConfig } from '../config/index.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../http/metrics.js';
+import { createOpsApp } from '../http/ops-routes.js';
+import { type RunningServer, startServer } from '../http/server-lifecycle.js';
+import type { MappingSet } from '../mapping/types.js';
+import type { TokenStore } from '../store/types.js';
+import { isSubjectAllowed, readClientIdentity } from './client-certificate.js';
+import type { AccessTokenLookup } from './review-decision.js';
+import { createReviewHandler, type ReviewCaller } from './review-handler.js';
+import { ReviewInstruments } from './review-instruments.js';
+
+export interface VerifierDeps {
+  config: VerifierConfig;
+  /** TokenService.lookupAccessToken (bound). */
+  lookupAccessToken: AccessTokenLookup;
+  mapping: MappingSet;
+  /** For /readyz on the verifier listener. */
+  store: TokenStore;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * Idle keep-alive connections stay open longer than Go's default IdleConnTimeout (90 s), so the
+ * apiserver closes them first and never sends a request into a socket we are closing.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+
+/** Per-connection facts, computed at the first request of a connection, not on every request. */
+interface ConnectionFacts extends ReviewCaller {
+  allowed: boolean;
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Starts the verifier: HTTPS with a required client certificate verified against
+ * `verifier.tls.clientCA` (the CA list is also what the server advertises, and Go only sends a
+ * certificate its issuer is in), optionally pinned to `allowedSubjects`; plain HTTP only with
+ * `insecureHTTP: true`. `POST verifier.path` (query ignored: the apiserver may add `?timeout=30s`) is
+ * answered by the bare review handler; everything else (`/healthz`, `/readyz`, `/metrics`, 405 on the
+ * review path) goes to a koa app.
+ */
+export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> {
+  const { config, logger } = deps;
+  const tls = config.tls;
+  const insecure = tls === undefined || config.insecureHTTP;
+  if (insecure) {
+    logger.warn(
+      { insecureHTTP: true },
+      'VERIFIER IS SERVING PLAIN HTTP WITHOUT CLIENT CERTIFICATES: anyone who can reach it can test tokens. Never use insecureHTTP in production.',
+    );
+  }
+
+  const review = createReviewHandler({
+    lookupAccessToken: deps.lookupAccessToken,
+    mapping: deps.mapping,
+    audiences: config.audiences,
+    instruments: new ReviewInstruments(deps.metrics),
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    auditFields: insecure ? { transport: 'insecure-http' } : undefined,
+  });
+
+  const reviewRoute = new Router();
+  reviewRoute.all(config.path, (ctx) => {
+    ctx.status = 405;
+    ctx.set('Allow', 'POST');
+    ctx.body = { error: 'ERR_INPUT_INVALID', message: 'TokenReview requests are POSTed' };
+  });
+  const fallback = createOpsApp(deps, [reviewRoute]).callback();
+
+  const allowedSubjects = insecure ? undefined : tls?.allowedSubjects;
+  const connections = new WeakMap<Socket, ConnectionFacts>();
+  function connectionFacts(socket: Socket): ConnectionFacts {
+    let facts = connections.get(socket);
+    if (!facts) {
+      const identity = readClientIdentity(socket);
+      const allowed = allowedSubjects === undefined || isSubjectAllowed(identity, allowedSubjects);
+      facts = { client: identity?.commonName, allowed };
+      if (!allowed) {
+        logger.warn(
+          { client: identity?.commonName, dnsNames: identity?.dnsNames },
+          'client certificate subject is not in verifier.tls.allowedSubjects',
+        );
+      }
+      connections.set(socket, facts);
+    }
+    return facts;
+  }
+
+  const reviewPath = config.path;
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const facts = connectionFacts(req.socket);
+    if (!facts.allowed) {
+      res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('client certificate subject not allowed\n');
+      return;
+    }
+    if (req.method === 'POST' && pathOf(req.url ?? '/') === reviewPath) review(req, res, facts);
+    else void fallback(req, res);
+  };
+
+  const server = insecure
+    ? createHttpServer(listener)
+    : createHttpsServer(
+        {
+          cert: readFileSync(tls.cert),
+          key: readFileSync(tls.key),
+          ca: readFileSync(tls.clientCA),
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+        },
+        listener,
+      );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  const running = await startServer(server, { protocol: insecure ? 'http' : 'https', listen: config.listen });
+  logger.info({ url: running.url, path: reviewPath, mtls: !insecure }, 'verifier listening');
+  return running;
+}
