@@ -1,4 +1,3 @@
-import type { UserInfo } from '../core/identity.js';
 import type { MappingOutcome, MappingSet } from '../mapping/types.js';
 import type { AccessTokenRecord } from '../store/types.js';
 import type { TokenReviewRequest, TokenReviewStatus } from './token-review.js';
@@ -44,10 +43,6 @@ export interface ReviewDeps {
   audiences: readonly string[];
 }
 
-/** The apiserver adds these itself for anonymous requests; a webhook must never claim them. */
-const FORBIDDEN_USERNAMES = new Set(['system:anonymous']);
-const FORBIDDEN_GROUPS = new Set(['system:unauthenticated']);
-
 const DENIED: TokenReviewStatus = { authenticated: false };
 
 function deny(result: ReviewResult, reason: string, record?: AccessTokenRecord): ReviewDecision {
@@ -74,14 +69,8 @@ function mapIdentity(record: AccessTokenRecord, mapping: MappingSet): MappingOut
     // Minted by an admin as written: only userValidationRules and the system: guard apply.
     return mapping.forUpstream().checkUser(identity.user, { allowSystem: identity.allowSystem === true });
   }
-  return mapping.forUpstream(identity.upstream).mapClaims(identity.claims);
-}
-
-function forbiddenIdentity(user: UserInfo): string | undefined {
-  if (user.username === '') return 'mapped username is empty';
-  if (FORBIDDEN_USERNAMES.has(user.username)) return `username ${user.username} is reserved`;
-  const group = user.groups.find((g) => FORBIDDEN_GROUPS.has(g));
-  return group === undefined ? undefined : `group ${group} is reserved`;
+  // Admin-minted claims without --upstream carry '' and use the top-level rules.
+  return mapping.forUpstream(identity.upstream || undefined).mapClaims(identity.claims);
 }
 
 /**
@@ -121,9 +110,6 @@ export async function decideTokenReview(
     }
     return deny('rule', reason, record);
   }
-  const refused = forbiddenIdentity(outcome.user);
-  if (refused) return deny('rule', refused, record);
-
   return {
     result: 'authenticated',
     status: { authenticated: true, user: outcome.user, audiences },
