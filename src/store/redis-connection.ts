@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/index.js';
+import { ConfigError, StoreUnavailableError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { redactCredentials } from '../core/redact.js';
+
+/** Reconnect backoff: 100 ms doubling to this cap, so a restarted Redis is found again within ~2 s. */
+const MAX_RECONNECT_DELAY_MS = 2_000;
+const FIRST_RECONNECT_DELAY_MS = 100;
+
+/**
+ * One ioredis connection with the failure behaviour a TokenReview webhook needs:
+ *
+ * - **fail fast** while Redis is away: no offline queue, no resending of commands that were in flight
+ *   when the connection dropped (a replayed GETDEL or INCR would be wrong), a per-command timeout;
+ *   callers get StoreUnavailableError and answer with a retryable 5xx instead of hanging;
+ * - **heal by itself**: after a drop, reconnect attempts run in the background with capped
+ *   exponential backoff, and a call that arrives while no attempt is running starts one at once, so
+ *   the first request after Redis comes back succeeds without restarting the process.
+ *
+ * ioredis' own retry loop is switched off (`retryStrategy: null`) because its timer cannot be
+ * brought forward by an arriving request; this class owns reconnection instead.
+ */
+export class RedisConnection {
+  readonly client: Redis;
+  private readonly logger: Logger | undefined;
+  private attempt: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+
+  constructor(config: RedisConfig, logger?: Logger) {
+    this.logger = logger;
+    this.client = new Redis({ ...redisOptions(config), lazyConnect: true });
+    this.client.on('error', (err: Error) => this.onError(err));
+    this.client.on('ready', () => this.onReady());
+    this.client.on('end', () => this.onEnd());
+    this.connectNow().catch(() => undefined);
+  }
+
+  /**
+   * Resolves when the connection can take a command; rejects with StoreUnavailableError when Redis
+   * cannot be reached. Returns `undefined` (no promise, no extra tick) when already connected: the
+   * review hot path pays nothing for the check.
+   */
+  ready(): Promise<void> | undefined {
+    if (this.client.status === 'ready') return undefined;
+    if (this.closed) return Promise.reject(new StoreUnavailableError('redis store is closed'));
+    return this.connectNow();
+  }
+
+  /** Wraps a failure in StoreUnavailableError. The message names the operation only, never a value. */
+  failure(operation: string, err: unknown): StoreUnavailableError {
+    if (err instanceof StoreUnavailableError) return err;
+    const code = (err as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? ` (${code})` : '';
+    return new StoreUnavailableError(`redis ${operation} failed${reason}`, { cause: err });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    if (this.client.status === 'ready') {
+      await this.client.quit().catch(() => undefined);
+    }
+    this.client.disconnect();
+  }
+
+  private connectNow(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.attempt ??= this.client
+      .connect()
+      .catch((err: unknown) => {
+        throw this.failure('connect', err);
+      })
+      .finally(() => {
+        this.attempt = undefined;
+      });
+    return this.attempt;
+  }
+
+  private onReady(): void {
+    if (this.failures > 0) this.logger?.info('redis connection ready again');
+    this.failures = 0;
+  }
+
+  private onError(err: Error): void {
+    // Only the first failure of an outage is worth a line; the rest repeat it every backoff step.
+    if (this.failures === 0) {
+      this.logger?.warn({ err: { message: redactCredentials(err.message) } }, 'redis connection failed');
+    }
+  }
+
+  private onEnd(): void {
+    if (this.closed) return;
+    this.failures += 1;
+    const delay = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (this.failures - 1), MAX_RECONNECT_DELAY_MS);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connectNow().catch(() => undefined);
+    }, delay);
+    this.retryTimer.unref();
+  }
+}
+
+/** ioredis options from the configuration: URL parts, ACL credentials, TLS, timeouts. */
+export function redisOptions(config: RedisConfig): RedisOptions {
+  const url = new URL(config.url);
+  const tls = url.protocol === 'rediss:';
+  if (!tls && config.tlsCA !== undefined) {
+    throw new ConfigError([{ path: 'store.redis.tlsCA', message: 'tlsCA needs a rediss:// URL' }]);
+  }
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) {
+    throw new ConfigError([{ path: 'store.redis.url', message: 'the database must be a number' }]);
+  }
+  const username = config.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const password = config.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : 6379,
+    db,
+    ...(username !== undefined && { username }),
+    ...(password !== undefined && { password }),
+    ...(tls && {
+      tls: {
+        ...(config.tlsCA !== undefined && { ca: readFileSync(config.tlsCA) }),
+      },
+    }),
+    connectTimeout: config.connectTimeout * 1000,
+    commandTimeout: config.commandTimeout * 1000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: () => null,
+    connectionName: 'kube-oidc-bridge',
+  };
+}

@@ -1,0 +1,73 @@
+import type { Redis, Result } from 'ioredis';
+
+/**
+ * Lua scripts for the steps that must be atomic. Each touches keys of one hash tag only (see
+ * redis-keys.ts), so they stay valid on Redis Cluster. Times are passed in from the injected clock;
+ * TTLs are relative (`EXPIRE seconds`), so Redis' own clock never has to agree with ours.
+ */
+const SCRIPTS = {
+  /**
+   * Adds a member to an index zset (score = the member's expiry), drops members that have expired,
+   * and sets the index's TTL to its longest-lived member: an index never outlives what it lists.
+   * KEYS: index. ARGV: member, expiresAt, now.
+   */
+  kobIndexAdd: {
+    numberOfKeys: 1,
+    lua: `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if top[2] == nil then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('EXPIRE', KEYS[1], math.max(1, tonumber(top[2]) - tonumber(ARGV[3])))
+return 1`,
+  },
+  /**
+   * Reads a refresh token and marks it used in one step: the first caller creates the `:used` marker
+   * (first use time, same TTL as the token), every later caller reads it. Returns nil, {record}
+   * (fresh) or {record, firstUsedAt} (reused). KEYS: rt key, its :used key. ARGV: now.
+   */
+  kobUseRefresh: {
+    numberOfKeys: 2,
+    lua: `
+local record = redis.call('GET', KEYS[1])
+if not record then return nil end
+local ttl = redis.call('PTTL', KEYS[1])
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', math.max(ttl, 1)) then return {record} end
+return {record, redis.call('GET', KEYS[2])}`,
+  },
+  /**
+   * Replaces an ephemeral record's value, keeping its expiry (the stored `expiresAt` and the key's
+   * TTL). Returns 0 when the record is gone or past `expiresAt`. KEYS: eph key. ARGV: value JSON, now.
+   */
+  kobUpdateEphemeral: {
+    numberOfKeys: 1,
+    lua: `
+local old = redis.call('GET', KEYS[1])
+if not old then return 0 end
+local exp = string.match(old, '^{"expiresAt":(%d+),')
+if not exp then return redis.error_reply('ERR corrupt ephemeral record') end
+if tonumber(exp) <= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], '{"expiresAt":' .. exp .. ',"value":' .. ARGV[1] .. '}', 'KEEPTTL')
+return 1`,
+  },
+} as const;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    kobIndexAdd(index: string, member: string, expiresAt: number, now: number): Result<number, Context>;
+    kobUseRefresh(
+      key: string,
+      useKey: string,
+      now: number,
+    ): Result<[string] | [string, string] | null, Context>;
+    kobUpdateEphemeral(key: string, valueJson: string, now: number): Result<number, Context>;
+  }
+}
+
+/** Registers the scripts on a client (EVALSHA, falling back to EVAL after a Redis restart). */
+export function defineStoreScripts(client: Redis): void {
+  for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition);
+}

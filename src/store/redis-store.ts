@@ -1,0 +1,286 @@
+import type { ChainableCommander } from 'ioredis';
+import type { RedisConfig } from '../config/index.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { hitWindow } from './hit-window.js';
+import { decodeRecord } from './record-codec.js';
+import { RedisConnection } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
+import { defineStoreScripts } from './redis-scripts.js';
+import type {
+  AccessTokenRecord,
+  EphemeralNamespace,
+  RefreshTokenRecord,
+  RefreshUse,
+  SessionRecord,
+  TokenStore,
+} from './types.js';
+
+export interface RedisStoreOptions {
+  config: RedisConfig;
+  clock: Clock;
+  logger?: Logger;
+}
+
+interface EphemeralEnvelope {
+  expiresAt: number;
+  value: unknown;
+}
+
+/** Runs a pipeline or transaction and returns its replies, throwing the first command error. */
+async function execAll(batch: ChainableCommander): Promise<unknown[]> {
+  const results = await batch.exec();
+  if (results === null) throw new Error('transaction aborted');
+  return results.map(([err, reply]) => {
+    if (err) throw err;
+    return reply;
+  });
+}
+
+/** Best-effort read of a session record being deleted: only to find its index entries. */
+function peekSession(raw: string | null): Partial<SessionRecord> | undefined {
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as Partial<SessionRecord>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The production TokenStore on Redis (standalone, `redis://` or `rediss://`, ACL user/password).
+ * Key layout and TTL rules: redis-keys.ts and docs/store.md. Every key is written with a TTL derived
+ * from the record's `expiresAt` and the injected clock; index keys live as long as their
+ * longest-lived member. Reads re-check `expiresAt` against the clock.
+ *
+ * Failures (Redis away, timeouts, corrupt records) throw StoreUnavailableError; see
+ * RedisConnection for the fail-fast and self-healing behaviour.
+ */
+export function createRedisStore(options: RedisStoreOptions): TokenStore {
+  const { clock } = options;
+  const keys = new RedisKeys(options.config.keyPrefix);
+  const connection = new RedisConnection(options.config, options.logger);
+  const redis = connection.client;
+  defineStoreScripts(redis);
+
+  async function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    try {
+      const waiting = connection.ready();
+      if (waiting) await waiting;
+      return await body();
+    } catch (err) {
+      throw connection.failure(operation, err);
+    }
+  }
+
+  /**
+   * Writes a token and indexes it under its session, then checks the session still exists: if a
+   * revocation ran in between, it either saw the index entry (and deleted the token) or the session
+   * is gone now and the token is deleted here. A revoked session never regains a live token.
+   */
+  async function putToken(
+    sessionId: string,
+    member: string,
+    key: string,
+    write: (b: ChainableCommander) => void,
+    expiresAt: number,
+  ) {
+    const now = clock.now();
+    const ttl = expiresAt - now;
+    if (ttl <= 0) return;
+    const batch = redis.pipeline().kobIndexAdd(keys.sessionTokens(sessionId), member, expiresAt, now);
+    write(batch);
+    batch.exists(keys.session(sessionId));
+    const replies = await execAll(batch);
+    if (replies[replies.length - 1] === 0) await redis.del(key);
+  }
+
+  async function revoke(id: string): Promise<boolean> {
+    const [raw, , members] = (await execAll(
+      redis
+        .multi()
+        .get(keys.session(id))
+        .del(keys.session(id))
+        .zrange(keys.sessionTokens(id), '0', '-1')
+        .del(keys.sessionTokens(id)),
+    )) as [string | null, number, string[], number];
+    const cleanup = redis.pipeline();
+    for (const member of members) cleanup.del(...keys.tokenMember(member));
+    cleanup.zrem(keys.allSessions(), id);
+    // Even an expired or unreadable session record loses its tokens and index entries.
+    const session = peekSession(raw);
+    if (typeof session?.username === 'string') cleanup.zrem(keys.userSessions(session.username), id);
+    await execAll(cleanup);
+    return raw !== null && (typeof session?.expiresAt !== 'number' || session.expiresAt > clock.now());
+  }
+
+  async function readSessions(index: string): Promise<SessionRecord[]> {
+    const now = clock.now();
+    const ids = await redis.zrangebyscore(index, `(${now}`, '+inf');
+    if (ids.length === 0) return [];
+    const batch = redis.pipeline();
+    for (const id of ids) batch.get(keys.session(id));
+    const raws = (await execAll(batch)) as (string | null)[];
+    return raws
+      .map((raw) => decodeRecord<SessionRecord>(raw, now, 'session'))
+      .filter((s): s is SessionRecord => s !== undefined)
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  return {
+    kind: 'redis',
+
+    putSession(session) {
+      return run('putSession', async () => {
+        const now = clock.now();
+        const ttl = session.expiresAt - now;
+        if (ttl <= 0) return;
+        await execAll(
+          redis
+            .pipeline()
+            .set(keys.session(session.id), JSON.stringify(session), 'EX', ttl)
+            .kobIndexAdd(keys.userSessions(session.username), session.id, session.expiresAt, now)
+            .kobIndexAdd(keys.allSessions(), session.id, session.expiresAt, now),
+        );
+      });
+    },
+
+    getSession(id) {
+      return run('getSession', async () =>
+        decodeRecord<SessionRecord>(await redis.get(keys.session(id)), clock.now(), 'session'),
+      );
+    },
+
+    listSessions(filter) {
+      return run('listSessions', async () => {
+        if (filter?.username === undefined) return readSessions(keys.allSessions());
+        const sessions = await readSessions(keys.userSessions(filter.username));
+        return sessions.filter((s) => s.username === filter.username);
+      });
+    },
+
+    revokeSession(id) {
+      return run('revokeSession', () => revoke(id));
+    },
+
+    revokeUser(username) {
+      return run('revokeUser', async () => {
+        const ids = await redis.zrange(keys.userSessions(username), '0', '-1');
+        const revoked = await Promise.all(ids.map((id) => revoke(id)));
+        return revoked.filter(Boolean).length;
+      });
+    },
+
+    putAccessToken(hash, record) {
+      return run('putAccessToken', () => {
+        const key = keys.accessToken(hash);
+        return putToken(
+          record.sessionId,
+          `a:${hash}`,
+          key,
+          (b) => b.set(key, JSON.stringify(record), 'EX', record.expiresAt - clock.now()),
+          record.expiresAt,
+        );
+      });
+    },
+
+    // The review hot path: exactly one GET.
+    getAccessToken(hash) {
+      return run('getAccessToken', async () =>
+        decodeRecord<AccessTokenRecord>(await redis.get(keys.accessToken(hash)), clock.now(), 'access token'),
+      );
+    },
+
+    deleteAccessToken(hash) {
+      return run('deleteAccessToken', async () => (await redis.del(keys.accessToken(hash))) > 0);
+    },
+
+    putRefreshToken(hash, record) {
+      return run('putRefreshToken', () => {
+        const key = keys.refreshToken(hash);
+        return putToken(
+          record.sessionId,
+          `r:${hash}`,
+          key,
+          (b) => b.set(key, JSON.stringify(record), 'EX', record.expiresAt - clock.now()),
+          record.expiresAt,
+        );
+      });
+    },
+
+    useRefreshToken(hash): Promise<RefreshUse> {
+      return run('useRefreshToken', async () => {
+        const now = clock.now();
+        const reply = await redis.kobUseRefresh(keys.refreshToken(hash), keys.refreshTokenUse(hash), now);
+        if (reply === null) return { status: 'unknown' };
+        const record = decodeRecord<RefreshTokenRecord>(reply[0], now, 'refresh token');
+        if (record === undefined) return { status: 'unknown' };
+        if (reply[1] === undefined) return { status: 'fresh', record };
+        return { status: 'reused', record, firstUsedAt: Number(reply[1]) };
+      });
+    },
+
+    deleteRefreshToken(hash) {
+      return run('deleteRefreshToken', async () => {
+        const [deleted] = await execAll(
+          redis.pipeline().del(keys.refreshToken(hash)).del(keys.refreshTokenUse(hash)),
+        );
+        return (deleted as number) > 0;
+      });
+    },
+
+    putEphemeral(ns, id, value, ttl) {
+      return run('putEphemeral', async () => {
+        if (ttl <= 0) return;
+        const envelope: EphemeralEnvelope = { expiresAt: clock.now() + ttl, value: value ?? null };
+        await redis.set(keys.ephemeral(ns, id), JSON.stringify(envelope), 'EX', ttl);
+      });
+    },
+
+    getEphemeral<T>(ns: EphemeralNamespace, id: string) {
+      return run('getEphemeral', async () => {
+        const raw = await redis.get(keys.ephemeral(ns, id));
+        return decodeRecord<EphemeralEnvelope>(raw, clock.now(), 'ephemeral')?.value as T | undefined;
+      });
+    },
+
+    updateEphemeral(ns, id, value) {
+      return run('updateEphemeral', async () => {
+        const key = keys.ephemeral(ns, id);
+        return (await redis.kobUpdateEphemeral(key, JSON.stringify(value ?? null), clock.now())) === 1;
+      });
+    },
+
+    takeEphemeral<T>(ns: EphemeralNamespace, id: string) {
+      return run('takeEphemeral', async () => {
+        const raw = await redis.getdel(keys.ephemeral(ns, id));
+        return decodeRecord<EphemeralEnvelope>(raw, clock.now(), 'ephemeral')?.value as T | undefined;
+      });
+    },
+
+    hit(key, windowSeconds) {
+      return run('hit', async () => {
+        const now = clock.now();
+        const window = hitWindow(now, windowSeconds);
+        const counter = keys.counter(key, window.index);
+        const [count] = await execAll(
+          redis
+            .multi()
+            .incr(counter)
+            .expire(counter, window.endsAt - now),
+        );
+        return count as number;
+      });
+    },
+
+    ping() {
+      return run('ping', async () => {
+        await redis.ping();
+      });
+    },
+
+    close() {
+      return connection.close();
+    },
+  };
+}
