@@ -4,7 +4,7 @@ import type { Claims } from '../core/identity.js';
  * Claims as CEL sees them. Kubernetes decodes claims with apimachinery's JSON decoder, which turns whole
  * numbers into int64, so `claims.exp - claims.nbf <= 86400` type-checks as int arithmetic; cel-js treats JS
  * numbers as doubles, hence whole numbers become BigInt here. Objects are copied only when something inside
- * changes, into prototype-less objects so a `__proto__` claim stays a plain key.
+ * changes (a spread copy defines own properties, so a `__proto__` claim stays a plain key).
  */
 export function toCelClaims(claims: Claims): Claims {
   return toCelValue(claims) as Claims;
@@ -29,7 +29,7 @@ function toCelValue(value: unknown): unknown {
   for (const key of Object.keys(record)) {
     const converted = toCelValue(record[key]);
     if (converted !== record[key]) {
-      out ??= Object.assign(Object.create(null) as Record<string, unknown>, record);
+      out ??= { ...record };
       out[key] = converted;
     }
   }

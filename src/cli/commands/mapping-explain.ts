@@ -1,7 +1,113 @@
-import type { CliIO } from '../io.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfigFile } from '../../config/index.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Claims } from '../../core/identity.js';
+import {
+  type CompiledMappingSet,
+  compileMappingSet,
+  explainMapping,
+  type MappingExplanation,
+} from '../../mapping/index.js';
+import { parseFlags, requireFlag } from '../args.js';
+import { type CliIO, UsageError } from '../io.js';
 
-// Placeholder until this command lands.
-export async function run(_argv: string[], io: CliIO): Promise<number> {
-  io.stderr.write('mapping-explain: not implemented yet\n');
-  return 1;
+const HELP = `Usage: kube-oidc-bridge mapping explain --config FILE --claims JSON_OR_@FILE [--upstream NAME] [--output text|json]
+
+Shows what the configured mapping rules make of a set of IdP claims: the Kubernetes username, uid,
+groups and extra, or which rule refused them and why. A dry run of exactly what a TokenReview does
+with a session holding these claims.
+
+Flags:
+  --config FILE        configuration file (its mapping and issuer.upstreams[].mapping rules are used)
+  --claims JSON|@FILE  the claims, as inline JSON ('{"email":"a@example.com"}') or @path to a JSON file
+  --upstream NAME      use this upstream's own rules (default: the top-level mapping)
+  --output text|json   output format (default: text)
+  -h, --help           show this help
+
+Exit status: 0 mapped, 1 refused by a rule, 2 usage error or invalid configuration.
+`;
+
+/** `kube-oidc-bridge mapping explain`: the admin's dry run of the claim mapping rules. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    claims: { type: 'string' },
+    upstream: { type: 'string' },
+    output: { type: 'string', default: 'text' },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const output = values.output;
+  if (output !== 'text' && output !== 'json')
+    throw new UsageError(`--output must be text or json, not "${output}"`);
+  const configFile = resolve(io.cwd, requireFlag(values.config, 'config'));
+  const claims = readClaims(requireFlag(values.claims, 'claims'), io.cwd);
+  let set: CompiledMappingSet;
+  try {
+    set = compileMappingSet(loadConfigFile(configFile, io.env));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr.write(`kube-oidc-bridge mapping explain: ${configFile}: ${err.message}\n`);
+    return 2;
+  }
+  if (values.upstream !== undefined && !set.upstreamNames.includes(values.upstream)) {
+    const known = set.upstreamNames.length > 0 ? set.upstreamNames.join(', ') : 'none configured';
+    throw new UsageError(`--upstream: unknown upstream "${values.upstream}" (known: ${known})`);
+  }
+  const explanation = explainMapping(set, claims, values.upstream);
+  io.stdout.write(
+    output === 'json' ? `${JSON.stringify(toJson(explanation), null, 2)}\n` : toText(explanation),
+  );
+  return explanation.outcome.ok ? 0 : 1;
+}
+
+/** Inline JSON, or `@path` (relative to the working directory); must be a JSON object. */
+function readClaims(value: string, cwd: string): Claims {
+  let text = value;
+  let source = '--claims';
+  if (value.startsWith('@')) {
+    source = value.slice(1);
+    try {
+      text = readFileSync(resolve(cwd, source), 'utf8');
+    } catch (err) {
+      throw new UsageError(`--claims: cannot read ${source}: ${(err as Error).message}`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--claims: ${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(
+      `--claims: ${source} must be a JSON object of claims, e.g. {"sub":"1234","groups":["dev"]}`,
+    );
+  }
+  return parsed as Claims;
+}
+
+function toJson({ rules, outcome }: MappingExplanation): object {
+  if (outcome.ok) return { rules, mapped: true, user: outcome.user };
+  const { rule, reason, evaluationError } = outcome;
+  return { rules, mapped: false, rule, reason, evaluationError: evaluationError === true };
+}
+
+function toText({ rules, outcome }: MappingExplanation): string {
+  const lines = [`rules:    ${rules}`];
+  if (!outcome.ok) {
+    lines.push(`result:   refused${outcome.evaluationError ? ' (expression failed to evaluate)' : ''}`);
+    lines.push(`rule:     ${outcome.rule}`, `reason:   ${outcome.reason}`);
+    return `${lines.join('\n')}\n`;
+  }
+  const { username, uid, groups, extra } = outcome.user;
+  lines.push('result:   mapped', `username: ${username}`, `uid:      ${uid ?? '(none)'}`);
+  lines.push(`groups:   ${groups.length > 0 ? groups.join(', ') : '(none)'}`);
+  const keys = Object.keys(extra);
+  lines.push(`extra:    ${keys.length > 0 ? '' : '(none)'}`.trimEnd());
+  for (const key of keys) lines.push(`  ${key}: ${(extra[key] ?? []).join(', ')}`);
+  return `${lines.join('\n')}\n`;
 }
