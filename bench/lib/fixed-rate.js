@@ -1,0 +1,91 @@
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+/** The value at quantile `q` (0..1) of an ascending array, in the array's unit. */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+/**
+ * An open-loop, fixed-rate load: request i is due at start + i/rate whatever happened to earlier
+ * ones, and its latency is measured from when it was due, not from when it could be sent. A server that
+ * stalls therefore shows the queueing it caused (no coordinated omission, as in wrk2). autocannon's -R
+ * fires each second's budget in a burst instead (DESIGN §10), so it is only used for max throughput.
+ *
+ * @param {object} o
+ * @param {string} o.url
+ * @param {number} o.rate requests per second
+ * @param {number} o.durationMs measured period
+ * @param {number} o.warmupMs unmeasured period before it, at the same rate
+ * @param {number} o.connections keep-alive connections to spread requests over
+ * @param {(i: number) => string} o.body request body of request i
+ * @param {Record<string, string>} o.headers
+ */
+export async function runFixedRate(o) {
+  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const interval = 1000 / o.rate;
+  const total = Math.round((o.rate * (o.warmupMs + o.durationMs)) / 1000);
+  const measuredFrom = o.warmupMs;
+  const latencies = new Float64Array(total);
+  let measured = 0;
+  let errors = 0;
+  let non200 = 0;
+  let done = 0;
+  let sent = 0;
+  let finish;
+  const finished = new Promise((resolve) => {
+    finish = resolve;
+  });
+  const start = performance.now();
+
+  function complete(due, ok, status) {
+    if (!ok) errors++;
+    else if (status !== 200) non200++;
+    if (ok && due - start >= measuredFrom) latencies[measured++] = performance.now() - due;
+    if (++done === total) finish();
+  }
+
+  function fire(due, i) {
+    const body = o.body(i);
+    const req = request(o.url, {
+      method: 'POST',
+      agent,
+      headers: { ...o.headers, 'content-length': Buffer.byteLength(body) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => complete(due, true, res.statusCode));
+    });
+    req.on('error', () => complete(due, false, 0));
+    req.end(body);
+  }
+
+  function tick() {
+    const now = performance.now();
+    while (sent < total && start + sent * interval <= now) {
+      fire(start + sent * interval, sent);
+      sent++;
+    }
+    if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+  }
+  tick();
+
+  const timeout = setTimeout(finish, o.warmupMs + o.durationMs + 30_000);
+  await finished;
+  clearTimeout(timeout);
+  agent.destroy();
+  const sorted = latencies.slice(0, measured).sort();
+  return {
+    offered: o.rate,
+    measured,
+    errors,
+    non200,
+    lost: total - done,
+    p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
+    p999: quantile(sorted, 0.999),
+    max: sorted[sorted.length - 1],
+  };
+}

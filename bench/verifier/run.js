@@ -1,0 +1,258 @@
+// Verifier benchmark: `npm run bench:verifier` (builds first). See docs/benchmarks.md.
+//
+// The real verifier (built dist code, started by startServices from a production-shaped config) against
+// a bare node:http baseline doing the same JSON parse + SHA-256 + Redis GET, both on core 0, with the
+// load generator and Redis on core 1, loopback only:
+//   1. max throughput: autocannon, ROUNDS interleaved rounds per server, medians;
+//   2. latency at a fixed 2,000 req/s offered, open loop, timed from when each request was due;
+//   3. RSS of the verifier after all of it.
+// Environment: BENCH_REDIS_URL (use that Redis instead of starting one), BENCH_ROUNDS (default 3),
+// BENCH_ROUND_SECONDS (8), BENCH_RATE (2000), BENCH_PROFILE=1 (CPU-profile the verifier).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { loadConfigFile } from '../../dist/config/index.js';
+import { onCore, pinning, pinSelf } from '../lib/cpu-pinning.js';
+import { runFixedRate } from '../lib/fixed-rate.js';
+import { startRedis } from '../lib/redis-process.js';
+import { summariseProfiles } from './profile-summary.js';
+import { mintTokens } from './tokens.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const ROUND_SECONDS = Number(env.BENCH_ROUND_SECONDS ?? 8);
+const RATE = Number(env.BENCH_RATE ?? 2000);
+const PROFILE = env.BENCH_PROFILE === '1';
+const TOKENS = 1000;
+const CONNECTIONS = 32;
+const AUDIENCE = 'https://kubernetes.default.svc';
+const REVIEW_PATH = '/authenticate?timeout=30s';
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+
+/** The bytes a 1.34+ apiserver sends with the default webhook version (v1beta1). */
+function reviewBody(token) {
+  return `{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1beta1","metadata":{},"spec":{"token":"${token}","audiences":["${AUDIENCE}"]},"status":{"user":{}}}\n`;
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Starts a server script in its own process on the server core; resolves once it reports its URL. */
+async function startProcess(name, script, args, nodeArgs = []) {
+  const [command, commandArgs] = onCore(SERVER_CORE, process.execPath, [
+    ...nodeArgs,
+    join(here, script),
+    ...args,
+  ]);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`${name} exited with code ${code} before listening`);
+    }),
+  ]);
+  return {
+    name,
+    url: message.url,
+    pid: child.pid,
+    rssMB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function checkAnswer(server, token) {
+  const res = await fetch(server.url + REVIEW_PATH, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: reviewBody(token),
+  });
+  const body = await res.json();
+  if (res.status !== 200 || body.status?.authenticated !== true) {
+    throw new Error(
+      `${server.name} did not authenticate a valid token: ${res.status} ${JSON.stringify(body)}`,
+    );
+  }
+  return body.status.user;
+}
+
+async function maxThroughput(server, requests, seconds) {
+  const result = await autocannon({
+    url: server.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(
+      `${server.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`,
+    );
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+function fmt(n, digits = 2) {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+async function main() {
+  pinSelf(LOAD_CORE);
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'kob-bench-'));
+  const redis = env.BENCH_REDIS_URL
+    ? { url: env.BENCH_REDIS_URL, stop: async () => {} }
+    : await startRedis(LOAD_CORE);
+  const servers = [];
+  try {
+    // The issue's minimal verifier config, on plain HTTP (see docs/benchmarks.md for why).
+    const configFile = join(dir, 'config.yaml');
+    writeFileSync(
+      configFile,
+      [
+        'store:',
+        `  redis: { url: "${redis.url}", keyPrefix: "kob-bench:" }`,
+        'verifier:',
+        '  listen: 127.0.0.1:0',
+        '  insecureHTTP: true',
+        `  audiences: ["${AUDIENCE}"]`,
+        'mapping:',
+        '  claimMappings:',
+        '    username: { claim: email, prefix: "" }',
+        '    groups: { claim: groups, prefix: "oidc:" }',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfigFile(configFile, {});
+    const tokens = await mintTokens(config, AUDIENCE, TOKENS);
+
+    const profileDir = join(dir, 'profile');
+    const verifier = await startProcess(
+      'verifier',
+      'verifier-process.js',
+      [configFile],
+      PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    );
+    servers.push(verifier);
+    const baseline = await startProcess('baseline', 'baseline-process.js', [redis.url, 'kob-bench:']);
+    servers.push(baseline);
+    const verifierUser = await checkAnswer(verifier, tokens[0]);
+    await checkAnswer(baseline, tokens[0]);
+    console.error(
+      `verifier maps token 0 to ${verifierUser.username} ${JSON.stringify(verifierUser.groups)}; pinning: ${pinning}`,
+    );
+
+    const requests = tokens.map((token) => ({
+      method: 'POST',
+      path: REVIEW_PATH,
+      headers: { 'content-type': 'application/json' },
+      body: reviewBody(token),
+    }));
+
+    // Warm-up (JIT, connection pools), not measured.
+    for (const server of servers) await maxThroughput(server, requests, 3);
+
+    const rounds = { verifier: [], baseline: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? [baseline, verifier] : [verifier, baseline];
+      for (const server of order) {
+        const result = await maxThroughput(server, requests, ROUND_SECONDS);
+        rounds[server.name].push(result);
+        console.error(`round ${r + 1} ${server.name}: ${Math.round(result.rps)} req/s`);
+      }
+    }
+
+    const fixed = {};
+    for (const server of [baseline, verifier]) {
+      fixed[server.name] = await runFixedRate({
+        url: server.url + REVIEW_PATH,
+        rate: RATE,
+        warmupMs: 2000,
+        durationMs: 10_000,
+        connections: CONNECTIONS,
+        headers: { 'content-type': 'application/json' },
+        body: (i) => reviewBody(tokens[i % tokens.length]),
+      });
+      const f = fixed[server.name];
+      if (f.errors + f.non200 + f.lost > 0) {
+        throw new Error(
+          `${server.name} at ${RATE} req/s: ${f.errors} errors, ${f.non200} non-200, ${f.lost} lost`,
+        );
+      }
+    }
+    const rss = { verifier: verifier.rssMB(), baseline: baseline.rssMB() };
+
+    const summary = {};
+    for (const name of ['baseline', 'verifier']) {
+      summary[name] = {
+        rps: median(rounds[name].map((x) => x.rps)),
+        p50: median(rounds[name].map((x) => x.p50)),
+        p99: median(rounds[name].map((x) => x.p99)),
+        fixed: fixed[name],
+        rss: rss[name],
+      };
+    }
+    const ratio = summary.verifier.rps / summary.baseline.rps;
+
+    const rows = [
+      ['', 'req/s (max, median)', 'p50 @max', 'p99 @max', `p50 @${RATE}/s`, `p99 @${RATE}/s`, 'RSS after'],
+      ...['baseline', 'verifier'].map((name) => {
+        const s = summary[name];
+        return [
+          name,
+          String(Math.round(s.rps)),
+          `${s.p50} ms`,
+          `${s.p99} ms`,
+          `${fmt(s.fixed.p50)} ms`,
+          `${fmt(s.fixed.p99)} ms`,
+          `${fmt(s.rss, 0)} MB`,
+        ];
+      }),
+    ];
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+    const line = (row) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
+    const output = [
+      line(rows[0]),
+      `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+      ...rows.slice(1).map(line),
+      '',
+      `rounds: ${ROUNDS} × ${ROUND_SECONDS} s per server, interleaved; ${CONNECTIONS} connections; ${TOKENS} tokens spread uniformly`,
+      `throughput ratio verifier/baseline: ${fmt(ratio)} (target ≥ 0.75) ${ratio >= 0.75 ? 'MET' : 'MISSED'}`,
+      `verifier p99 at ${RATE} req/s offered: ${fmt(summary.verifier.fixed.p99)} ms (target ≤ 5 ms) ${summary.verifier.fixed.p99 <= 5 ? 'MET' : 'MISSED'}`,
+      `verifier RSS after the run: ${fmt(summary.verifier.rss, 0)} MB (target < 150 MB) ${summary.verifier.rss < 150 ? 'MET' : 'MISSED'}`,
+      `per-round verifier req/s: ${rounds.verifier.map((x) => Math.round(x.rps)).join(', ')}; baseline: ${rounds.baseline.map((x) => Math.round(x.rps)).join(', ')}`,
+      `node ${process.version}, ${pinning ? 'servers pinned to core 0, load + Redis on core 1' : 'NOT pinned'}, ${Math.round((Date.now() - started) / 1000)} s`,
+    ];
+    console.log(output.join('\n'));
+
+    if (PROFILE) {
+      await verifier.stop();
+      const profile = summariseProfiles(profileDir);
+      console.log(`\nverifier CPU profile (${Math.round(profile.busyMs)} ms busy), self time by area:`);
+      for (const a of profile.areas) console.log(`  ${fmt(a.share * 100, 1).padStart(5)} %  ${a.name}`);
+      console.log('top functions by self time:');
+      for (const f of profile.functions) console.log(`  ${fmt(f.share * 100, 1).padStart(5)} %  ${f.name}`);
+    }
+  } finally {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
