@@ -1,0 +1,62 @@
+import type { Router } from '@koa/router';
+import { randomId } from '../../core/token-format.js';
+import { chooseAudience } from './audience.js';
+import type { OAuthDeps } from './deps.js';
+import { type DeviceRecord, deviceKey } from './device-record.js';
+import { endpointURL, OAUTH_PATHS } from './issuer-identifier.js';
+import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
+import { readOAuthForm, requestClientId } from './request-params.js';
+import { generateUserCode } from './user-code.js';
+
+/** Collisions among live user codes are rare (20^8 codes); a few tries make them impossible in practice. */
+const USER_CODE_ATTEMPTS = 5;
+
+/**
+ * The device authorization endpoint (RFC 8628 §3.1–3.2): a secret device_code for the CLI to poll
+ * with, a short user_code for the person to type on /device, and where to type it.
+ */
+export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): void {
+  const issuer = deps.config.issuer;
+  router.post(OAUTH_PATHS.deviceAuthorization, async (ctx) => {
+    const form = await readOAuthForm(ctx);
+    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    if (requestClientId(ctx, form.params) !== issuer.cli.clientID) {
+      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+    }
+    const audience = chooseAudience(issuer, form.params);
+    if (!audience.ok) return sendOAuthError(ctx, 400, 'invalid_target', audience.description);
+
+    const ttl = issuer.cli.deviceCodeTTL;
+    const deviceCode = randomId(32);
+    const key = deviceKey(deviceCode);
+    let userCode: string | undefined;
+    for (let i = 0; i < USER_CODE_ATTEMPTS && !userCode; i++) {
+      const candidate = generateUserCode();
+      if ((await deps.store.getEphemeral('user-code', candidate)) === undefined) userCode = candidate;
+    }
+    if (!userCode) return sendOAuthError(ctx, 503, 'temporarily_unavailable', 'try again');
+    const now = deps.clock.now();
+    const record: DeviceRecord = {
+      clientId: issuer.cli.clientID,
+      audience: audience.audience,
+      userCode,
+      status: 'pending',
+      interval: issuer.cli.devicePollInterval,
+      lastPollAt: 0,
+      createdAt: now,
+      expiresAt: now + ttl,
+      requester: { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 200) },
+    };
+    await deps.store.putEphemeral('device', key, record, ttl);
+    await deps.store.putEphemeral('user-code', userCode, key, ttl);
+    const verificationUri = endpointURL(issuer, OAUTH_PATHS.device);
+    sendOAuthJson(ctx, {
+      device_code: deviceCode,
+      user_code: userCode,
+      verification_uri: verificationUri,
+      verification_uri_complete: `${verificationUri}?${new URLSearchParams({ user_code: userCode })}`,
+      expires_in: ttl,
+      interval: record.interval,
+    });
+  });
+}

@@ -1,0 +1,50 @@
+import type Koa from 'koa';
+import { audit } from '../../core/logger.js';
+import { type AuthorizationCodeRecord, authorizationCodeKey } from './authorization-code.js';
+import type { OAuthDeps } from './deps.js';
+import { createCliSession } from './granted-login.js';
+import { sendOAuthError } from './oauth-error.js';
+import { verifyS256 } from './pkce.js';
+import { issueTokenResponse } from './token-response.js';
+
+/**
+ * `grant_type=authorization_code` (RFC 6749 §4.1.3 with RFC 7636 §4.6): the code is taken from the
+ * store (a second use finds nothing), then client, redirect URI and PKCE verifier must all match what
+ * the authorization request bound to it. Only then does the login become a session.
+ */
+export async function grantAuthorizationCode(
+  ctx: Koa.Context,
+  deps: OAuthDeps,
+  params: URLSearchParams,
+  clientId: string,
+): Promise<void> {
+  const code = params.get('code');
+  const verifier = params.get('code_verifier');
+  if (!code || !verifier)
+    return sendOAuthError(ctx, 400, 'invalid_request', 'code and code_verifier are required');
+  const record = await deps.store.takeEphemeral<AuthorizationCodeRecord>('code', authorizationCodeKey(code));
+  if (!record)
+    return sendOAuthError(ctx, 400, 'invalid_grant', 'authorization code unknown, used or expired');
+  if (record.clientId !== clientId)
+    return sendOAuthError(ctx, 400, 'invalid_grant', 'code issued to another client');
+  if (params.get('redirect_uri') !== record.redirectUri) {
+    return sendOAuthError(ctx, 400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+  }
+  if (!verifyS256(verifier, record.codeChallenge)) {
+    audit(deps.logger, 'login', { source: 'cli', result: 'pkce_mismatch', username: record.login.username });
+    return sendOAuthError(ctx, 400, 'invalid_grant', 'PKCE verification failed');
+  }
+  const asked = params.getAll('audience');
+  if (asked.length > 0 && (asked.length > 1 || asked[0] !== record.audience)) {
+    return sendOAuthError(ctx, 400, 'invalid_target', 'audience differs from the authorization request');
+  }
+  const session = await createCliSession(deps.tokens, record.login);
+  audit(deps.logger, 'login', {
+    source: 'cli',
+    result: 'success',
+    sessionId: session.id,
+    username: session.username,
+    upstream: record.login.upstream,
+  });
+  await issueTokenResponse(ctx, deps, session, record.audience, [record.audience], 'authorization_code');
+}

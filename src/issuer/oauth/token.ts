@@ -1,0 +1,38 @@
+import type { Router } from '@koa/router';
+import type { OAuthDeps } from './deps.js';
+import { grantAuthorizationCode } from './grant-authorization-code.js';
+import { grantDeviceCode } from './grant-device-code.js';
+import { grantRefreshToken } from './grant-refresh-token.js';
+import { OAUTH_PATHS } from './issuer-identifier.js';
+import { sendOAuthError } from './oauth-error.js';
+import { readOAuthForm, requestClientId } from './request-params.js';
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/**
+ * The token endpoint (RFC 6749 §3.2): form-encoded POST, one public client identified by `client_id`
+ * (no secret: PKCE, the device code or the refresh token carries the proof), errors as §5.2 JSON.
+ */
+export function registerToken(router: Router, deps: OAuthDeps): void {
+  router.post(OAUTH_PATHS.token, async (ctx) => {
+    const form = await readOAuthForm(ctx);
+    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    const params = form.params;
+    const clientId = requestClientId(ctx, params);
+    if (clientId !== deps.config.issuer.cli.clientID) {
+      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+    }
+    switch (params.get('grant_type')) {
+      case 'authorization_code':
+        return grantAuthorizationCode(ctx, deps, params, clientId);
+      case 'refresh_token':
+        return grantRefreshToken(ctx, deps, params, clientId);
+      case DEVICE_CODE_GRANT:
+        return grantDeviceCode(ctx, deps, params, clientId);
+      case null:
+        return sendOAuthError(ctx, 400, 'invalid_request', 'grant_type is required');
+      default:
+        return sendOAuthError(ctx, 400, 'unsupported_grant_type');
+    }
+  });
+}

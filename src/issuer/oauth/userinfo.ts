@@ -1,0 +1,59 @@
+import type { Router } from '@koa/router';
+import type Koa from 'koa';
+import type { AccessTokenRecord } from '../../store/index.js';
+import { decideTokenReview } from '../../verifier/index.js';
+import type { OAuthDeps } from './deps.js';
+import { OAUTH_PATHS } from './issuer-identifier.js';
+import { noStore } from './oauth-error.js';
+
+/**
+ * The userinfo endpoint, for `kube-oidc-bridge whoami`: presents the Bearer access token and gets the
+ * identity the verifier would report for it (same decision code, same mapping rules), plus the
+ * token's audiences and expiry. An invalid token gets 401 with an RFC 6750 §3 challenge.
+ */
+function bearer(ctx: Koa.Context): string | undefined {
+  const header = ctx.get('authorization');
+  return /^Bearer /i.test(header) ? header.slice(7).trim() : undefined;
+}
+
+function challenge(ctx: Koa.Context, description: string): void {
+  noStore(ctx);
+  ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description}"`);
+  ctx.status = 401;
+  ctx.body = { error: 'invalid_token', error_description: description };
+}
+
+export function registerUserinfo(router: Router, deps: OAuthDeps): void {
+  const handler = async (ctx: Koa.Context) => {
+    const token = bearer(ctx);
+    if (!token) return challenge(ctx, 'a Bearer access token is required');
+    let record: AccessTokenRecord | undefined;
+    const decision = await decideTokenReview(
+      { apiVersion: 'authentication.k8s.io/v1', token, audiences: [] },
+      {
+        lookupAccessToken: async (t) => {
+          const found = await deps.tokens.lookupAccessToken(t);
+          if (found.status === 'valid') record = found.record;
+          return found;
+        },
+        mapping: deps.mapping,
+        audiences: deps.config.issuer.clusters.map((c) => c.audience),
+      },
+    );
+    if (!decision.status.authenticated || !record)
+      return challenge(ctx, `token not accepted (${decision.result})`);
+    const user = decision.status.user;
+    noStore(ctx);
+    ctx.body = {
+      sub: user.uid ?? user.username,
+      username: user.username,
+      ...(user.uid !== undefined && { uid: user.uid }),
+      groups: user.groups,
+      extra: user.extra,
+      audiences: record.audiences,
+      expires_at: record.expiresAt,
+    };
+  };
+  router.get(OAUTH_PATHS.userinfo, handler);
+  router.post(OAUTH_PATHS.userinfo, handler);
+}
