@@ -4,7 +4,7 @@ import type { CompletedLogin, LoginCompletionHandler } from '../login/types.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import { type PendingAuthorization, pendingAuthorizationKey, redirectWith } from './authorize.js';
-import type { OAuthDeps } from './deps.js';
+import type { CompletionDeps } from './deps.js';
 import { type GrantedLogin, toGrantedLogin } from './granted-login.js';
 import { issuerIdentifier } from './issuer-identifier.js';
 
@@ -30,7 +30,7 @@ export function authorizationCodeKey(code: string): string {
  * Finishes a `cli-authorize` login: takes the parked request (single use), issues the code, and sends
  * the browser back to the CLI's loopback receiver with `code`, `state` and `iss` (RFC 9207).
  */
-export function createAuthorizationCompletion(deps: OAuthDeps): LoginCompletionHandler {
+export function createAuthorizationCompletion(deps: CompletionDeps): LoginCompletionHandler {
   return async (ctx: Koa.Context, login: CompletedLogin, purpose) => {
     if (purpose.kind !== 'cli-authorize') return;
     const pending = await deps.store.takeEphemeral<PendingAuthorization>(
@@ -58,13 +58,13 @@ long. Run <code>kube-oidc-bridge login</code> (or any kubectl command) again.</p
       'code',
       authorizationCodeKey(code),
       record,
-      deps.config.issuer.cli.authorizationCodeTTL,
+      deps.issuer.cli.authorizationCodeTTL,
     );
     ctx.redirect(
       redirectWith(pending.redirectUri, {
         code,
         state: pending.state,
-        iss: issuerIdentifier(deps.config.issuer),
+        iss: issuerIdentifier(deps.issuer),
       }),
     );
   };

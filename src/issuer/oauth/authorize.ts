@@ -52,7 +52,7 @@ on this computer, so it was stopped here. ${reason}.</p>
 }
 
 function upstreamChoicePage(ctx: Koa.Context, deps: OAuthDeps, requestId: string): void {
-  const links = deps.config.issuer.upstreams.map((u) => {
+  const links = deps.issuer.upstreams.map((u) => {
     const href = `${OAUTH_PATHS.authorizeContinue}?${new URLSearchParams({ request: requestId, upstream: u.name })}`;
     return html`<li><a class="button" href="${href}">Sign in with ${u.displayName ?? u.name}</a></li>`;
   });
@@ -64,7 +64,7 @@ identity provider:</p><ul class="upstreams">${links}</ul>`,
 }
 
 export function registerAuthorize(router: Router, deps: OAuthDeps): void {
-  const issuer = deps.config.issuer;
+  const issuer = deps.issuer;
 
   router.get(OAUTH_PATHS.authorize, async (ctx) => {
     const query = new URLSearchParams(ctx.querystring);

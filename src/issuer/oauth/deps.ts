@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { Config, IssuerConfig } from '../../config/index.js';
+import type { IssuerConfig } from '../../config/index.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Metrics } from '../../http/metrics.js';
@@ -11,25 +11,31 @@ import type { UpstreamRefreshResult } from '../upstream/refresh-upstream.js';
 import type { WebKit } from '../web/web-kit.js';
 
 /**
- * Everything the CLI's authorization server needs, handed in by the issuer's composition. The two
- * functions come from the issuer's login code: starting an upstream login for a purpose, and
- * re-checking a user upstream with the stored (encrypted) refresh token.
+ * What the CLI's completion handlers need: they run inside the issuer's login callback, before any
+ * issuer toolkit exists, so only plain collaborators.
  */
-export interface OAuthDeps {
-  config: Config & { issuer: IssuerConfig };
+export interface CompletionDeps {
+  issuer: IssuerConfig;
   store: TokenStore;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Everything the CLI's authorization server needs. The last three come from the issuer's toolkit:
+ * page helpers (cookies, CSRF guard, rate limiter), starting an upstream login for a purpose, and
+ * re-checking a user upstream with the stored (encrypted) refresh token. The composition root builds
+ * it as `{ ...issuerDeps, ...toolkit }`.
+ */
+export interface OAuthDeps extends CompletionDeps {
   tokens: TokenService;
   mapping: MappingSet;
   metrics: Metrics;
-  logger: Logger;
-  clock: Clock;
-  /** Cookies, CSRF guard and rate limiter shared with the issuer's own pages (the /device page uses them). */
   web: WebKit;
   beginUpstreamLogin(ctx: Koa.Context, upstreamName: string, purpose: LoginPurpose): Promise<void>;
-  /** Re-checks a user at the upstream (refresh grant there, then the mapping rules). */
   refreshUpstream(
     upstreamName: string,
     encryptedRefreshToken: string,
-    options: { subject?: string },
+    options?: { subject?: string },
   ): Promise<UpstreamRefreshResult>;
 }

@@ -16,7 +16,7 @@ const USER_CODE_ATTEMPTS = 5;
  * with, a short user_code for the person to type on /device, and where to type it.
  */
 export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): void {
-  const issuer = deps.config.issuer;
+  const issuer = deps.issuer;
   router.post(OAUTH_PATHS.deviceAuthorization, async (ctx) => {
     const form = await readOAuthForm(ctx);
     if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);

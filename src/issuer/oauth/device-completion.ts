@@ -3,7 +3,7 @@ import { audit } from '../../core/logger.js';
 import type { CompletedLogin, LoginCompletionHandler } from '../login/types.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
-import type { OAuthDeps } from './deps.js';
+import type { CompletionDeps } from './deps.js';
 import type { DeviceRecord } from './device-record.js';
 import { toGrantedLogin } from './granted-login.js';
 
@@ -11,7 +11,7 @@ import { toGrantedLogin } from './granted-login.js';
  * Finishes a `device` login: the person approved on /device and signed in upstream. The record turns
  * `approved` with the login attached; the CLI's next poll redeems it. The user code is retired at once.
  */
-export function createDeviceCompletion(deps: OAuthDeps): LoginCompletionHandler {
+export function createDeviceCompletion(deps: CompletionDeps): LoginCompletionHandler {
   return async (ctx: Koa.Context, login: CompletedLogin, purpose) => {
     if (purpose.kind !== 'device') return;
     const record = await deps.store.getEphemeral<DeviceRecord>('device', purpose.deviceId);

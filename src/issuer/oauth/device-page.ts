@@ -25,7 +25,7 @@ interface Found {
 }
 
 function clusterName(deps: OAuthDeps, audience: string): string {
-  return deps.config.issuer.clusters.find((c) => c.audience === audience)?.name ?? audience;
+  return deps.issuer.clusters.find((c) => c.audience === audience)?.name ?? audience;
 }
 
 function entryForm(
@@ -51,7 +51,7 @@ function confirmPage(ctx: Koa.Context, deps: OAuthDeps, found: Found): void {
   const { record } = found;
   const csrf = deps.web.csrf.token(ctx);
   const minutes = Math.max(0, Math.round((deps.clock.now() - record.createdAt) / 60));
-  const approve = deps.config.issuer.upstreams.map(
+  const approve = deps.issuer.upstreams.map(
     (u) => html`<form method="post" action="${OAUTH_PATHS.deviceConfirm}">
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="user_code" value="${record.userCode}">
 <input type="hidden" name="decision" value="approve"><input type="hidden" name="upstream" value="${u.name}">
@@ -91,11 +91,7 @@ async function lookUpSubmittedCode(
     return undefined;
   }
   try {
-    await deps.web.rateLimiter.check(
-      ctx,
-      'user-code',
-      deps.config.issuer.rateLimit.userCodeAttemptsPerMinute,
-    );
+    await deps.web.rateLimiter.check(ctx, 'user-code', deps.issuer.rateLimit.userCodeAttemptsPerMinute);
   } catch (err) {
     if (isBridgeError(err) && err.code === 'ERR_RATE_LIMITED') {
       audit(deps.logger, 'device', { result: 'rate_limited', ip: ctx.ip });
@@ -157,7 +153,7 @@ export function registerDevicePage(router: Router, deps: OAuthDeps): void {
       return;
     }
     const upstream = form.get('upstream') ?? '';
-    if (!deps.config.issuer.upstreams.some((u) => u.name === upstream)) {
+    if (!deps.issuer.upstreams.some((u) => u.name === upstream)) {
       renderProblemPage(ctx, 'unknown-upstream');
       return;
     }

@@ -44,7 +44,7 @@ export async function grantRefreshToken(
     );
   }
   const { record, graceReuse } = redeemed;
-  const audience = chooseAudience(deps.config.issuer, params, record.audiences[0]);
+  const audience = chooseAudience(deps.issuer, params, record.audiences[0]);
   if (!audience.ok) return sendOAuthError(ctx, 400, 'invalid_target', audience.description);
 
   let session: SessionRecord = redeemed.session;

@@ -16,7 +16,7 @@ export function registerRevoke(router: Router, deps: OAuthDeps): void {
   router.post(OAUTH_PATHS.revoke, async (ctx) => {
     const form = await readOAuthForm(ctx);
     if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
-    if (requestClientId(ctx, form.params) !== deps.config.issuer.cli.clientID) {
+    if (requestClientId(ctx, form.params) !== deps.issuer.cli.clientID) {
       return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
     }
     const token = form.params.get('token');

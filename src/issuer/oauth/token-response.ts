@@ -21,7 +21,7 @@ export async function issueTokenResponse(
   const now = deps.clock.now();
   const access = await deps.tokens.issueAccessToken(session, [audience]);
   const audiences = [...new Set([...grantAudiences, audience])];
-  const refresh = await deps.tokens.issueRefreshToken(session, deps.config.issuer.cli.clientID, audiences);
+  const refresh = await deps.tokens.issueRefreshToken(session, deps.issuer.cli.clientID, audiences);
   deps.metrics.mints.inc({ source: 'cli' });
   audit(deps.logger, 'mint', {
     source: 'cli',

@@ -19,7 +19,7 @@ export function registerToken(router: Router, deps: OAuthDeps): void {
     if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
     const params = form.params;
     const clientId = requestClientId(ctx, params);
-    if (clientId !== deps.config.issuer.cli.clientID) {
+    if (clientId !== deps.issuer.cli.clientID) {
       return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
     }
     switch (params.get('grant_type')) {

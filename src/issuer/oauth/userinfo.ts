@@ -37,7 +37,7 @@ export function registerUserinfo(router: Router, deps: OAuthDeps): void {
           return found;
         },
         mapping: deps.mapping,
-        audiences: deps.config.issuer.clusters.map((c) => c.audience),
+        audiences: deps.issuer.clusters.map((c) => c.audience),
       },
     );
     if (!decision.status.authenticated || !record)
