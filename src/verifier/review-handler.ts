@@ -26,9 +26,13 @@ const VERSION_LABEL: Record<string, VersionLabel> = {
   'authentication.k8s.io/v1beta1': 'v1beta1',
 };
 
-/** A Kubernetes `Status` object: what the apiserver expects in the body of a non-2xx answer. */
+/**
+ * A Kubernetes `Status` object: what the apiserver expects in the body of a non-2xx answer. On a 503
+ * `details.retryAfterSeconds` repeats Retry-After, which client-go also reads as "retry".
+ */
 function statusBody(code: number, reason: string, message: string): string {
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
+  const details = code === 503 ? { retryAfterSeconds: RETRY_AFTER_SECONDS } : undefined;
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, details, code });
 }
 
 function send(
