@@ -32,7 +32,15 @@ const VERSION_LABEL: Record<string, VersionLabel> = {
  */
 function statusBody(code: number, reason: string, message: string): string {
   const details = code === 503 ? { retryAfterSeconds: RETRY_AFTER_SECONDS } : undefined;
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, details, code });
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    reason,
+    message,
+    details,
+    code,
+  });
 }
 
 function send(
