@@ -5,6 +5,8 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { createMetrics, type Metrics } from '../http/metrics.js';
 import { createOpsApp } from '../http/ops-routes.js';
 import { type RunningServer, startServer } from '../http/server-lifecycle.js';
+import { startIssuer } from '../issuer/index.js';
+import { createCliCompletionHandlers, createOAuthRouter } from '../issuer/oauth/index.js';
 import { compileMappingSet } from '../mapping/index.js';
 import type { MappingSet } from '../mapping/types.js';
 import { createStore, type TokenStore } from '../store/index.js';
@@ -78,10 +80,27 @@ export async function startServices(config: Config, options: StartOptions): Prom
       started.push(verifier);
     }
 
-    const issuerURL: string | undefined = undefined;
     // ── Issuer role ────────────────────────────────────────────────────────────────────────────
-    // The issuer is started here, when `config.issuer` is set: `startIssuer({ config, store, tokens,
-    // mapping, metrics, logger, clock })` from src/issuer, pushed onto `started`, its URL reported.
+    // Browser sign-in pages plus the CLI's OAuth endpoints, which plug into the issuer's login flow.
+    let issuerURL: string | undefined;
+    const issuerConfig = config.issuer;
+    if (issuerConfig) {
+      const issuer = await startIssuer({
+        config,
+        store,
+        tokens,
+        mapping,
+        metrics,
+        logger,
+        clock,
+        completionHandlers: createCliCompletionHandlers({ issuer: issuerConfig, store, logger, clock }),
+        extraRouters: (toolkit) => [
+          createOAuthRouter({ store, tokens, mapping, metrics, logger, clock, ...toolkit }),
+        ],
+      });
+      started.push(issuer);
+      issuerURL = issuer.url;
+    }
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
     let ops: RunningServer | undefined;

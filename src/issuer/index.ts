@@ -1,0 +1,20 @@
+/**
+ * The issuer: browser sign-in at upstream OpenID Connect providers, token minting, and the building
+ * blocks the CLI's OAuth endpoints plug into (login continuation, upstream refresh, page helpers).
+ */
+export type { IssuerDeps, IssuerToolkit } from './issuer-toolkit.js';
+export { LOGIN_BINDING_COOKIE } from './login/login-deps.js';
+export type { CompletedLogin, LoginCompletionHandler, LoginPurpose, LoginState } from './login/types.js';
+export { type ProblemKind, problemPages, renderProblemPage } from './pages/problem-page.js';
+export { type RunningIssuer, startIssuer } from './start-issuer.js';
+export type { UpstreamRefreshResult } from './upstream/refresh-upstream.js';
+export { MIN_KEY_BYTES, SecretBox } from './upstream/secret-box.js';
+export { translateUpstreamError, type UpstreamStep } from './upstream/upstream-errors.js';
+export type { UpstreamRegistry } from './upstream/upstream-registry.js';
+export { CookieJar, isLoopbackHttp } from './web/cookie-jar.js';
+export { CsrfGuard } from './web/csrf.js';
+export { readFormBody } from './web/form-body.js';
+export { escapeHtml, html, SafeHtml } from './web/html.js';
+export { type Page, renderPage } from './web/layout.js';
+export { RateLimiter } from './web/rate-limiter.js';
+export type { WebKit } from './web/web-kit.js';
