@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { run as runWebhookConfig } from '../../src/cli/commands/webhook-config.js';
 import { type Config, parseConfigText } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { parseListenAddress } from '../../src/http/index.js';
@@ -13,10 +14,18 @@ import {
   createWebhookClient,
   type WebhookCallResult,
 } from '../support/apiserver-webhook-client.js';
+import { readWebhookKubeconfig } from '../support/apiserver-webhook-kubeconfig.js';
 import { type CertificateAuthority, type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { configTextOnHost, mountContainer, type NamespaceObjects } from './mounted-files.js';
-import { chartDir, lintChart, type RenderedChart, renderChart, tryRenderChart } from './rendered-chart.js';
+import {
+  chartDir,
+  lintChart,
+  type RenderedChart,
+  releaseNotes,
+  renderChart,
+  tryRenderChart,
+} from './rendered-chart.js';
 
 const fullValues = join(chartDir, 'ci', 'full-values.yaml');
 const secretFields = ['cookieSecret', 'encryptionKey', 'clientSecret', 'privateKey', 'pepper', 'password'];
@@ -565,5 +574,59 @@ describe('the default release, started from what the chart mounts', () => {
     } finally {
       await services.close();
     }
+  });
+});
+
+describe('the release notes', () => {
+  /** The shell command in the notes that starts with `first`, continuation lines joined, split into words. */
+  function commandIn(notes: string, first: string): string[] {
+    const start = notes.indexOf(first);
+    expect(start, `notes mention ${first}`).toBeGreaterThanOrEqual(0);
+    const lines: string[] = [];
+    for (const line of notes.slice(start).split('\n')) {
+      lines.push(line.replace(/\\$/, '').trim());
+      if (!line.endsWith('\\')) break;
+    }
+    return lines.join(' ').split(/\s+/).filter(Boolean);
+  }
+
+  it('print a webhook-config command that writes the kubeconfig the apiserver flags then name', async () => {
+    const notes = await releaseNotes({ home: folder('helm'), valuesFiles: [fullValues] });
+    const [program, subcommand, ...flags] = commandIn(notes, 'kube-oidc-bridge webhook-config');
+    expect([program, subcommand]).toEqual(['kube-oidc-bridge', 'webhook-config']);
+
+    // The admin's working folder, with the files the notes name; --out goes there instead of /etc.
+    const cwd = folder('admin');
+    const apiserver = verifierCA.issue({ commonName: 'kube-apiserver-webhook-client', client: true });
+    const files: Record<string, string> = {
+      'verifier-ca.crt': verifierCA.cert,
+      'apiserver-webhook.crt': apiserver.cert,
+      'apiserver-webhook.key': apiserver.key,
+    };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(cwd, name), content);
+    const outIndex = flags.indexOf('--out') + 1;
+    const outPath = flags[outIndex] ?? '';
+    flags[outIndex] = 'webhook.yaml';
+    const stderr: string[] = [];
+    const code = await runWebhookConfig(flags, {
+      stdout: { write: () => true },
+      stderr: { write: (chunk: string) => stderr.push(chunk) },
+      env: {},
+      cwd,
+    });
+    expect(code, stderr.join('')).toBe(0);
+
+    const endpoint = readWebhookKubeconfig(join(cwd, 'webhook.yaml'));
+    expect(endpoint.server.href).toBe('https://10.96.100.100:8443/authenticate');
+    expect(endpoint.clientCert).toBe(apiserver.cert);
+    expect(notes).toContain(`--authentication-token-webhook-config-file=${outPath}`);
+    expect(notes).toContain('--authentication-token-webhook-version=v1');
+  });
+
+  it('tell a verifier-only release where tokens come from, and a release with the issuer where to sign in', async () => {
+    const verifierOnly = await releaseNotes({ home: folder('helm') });
+    expect(verifierOnly).toContain('kube-oidc-bridge token mint');
+    const withIssuer = await releaseNotes({ home: folder('helm'), set: ['issuer.enabled=true'] });
+    expect(withIssuer).toContain('Open https://kube-login.example.com');
   });
 });

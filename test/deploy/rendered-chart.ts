@@ -128,3 +128,16 @@ export function lintChart(options: RenderOptions & { strict: boolean }): Promise
     options.home,
   );
 }
+
+/** The NOTES.txt `helm install` prints, from a client-side dry run (no cluster involved). */
+export async function releaseNotes(options: RenderOptions): Promise<string> {
+  const namespace = options.namespace ?? 'auth';
+  const result = await runHelm(
+    ['install', 'kob', chartDir, '--dry-run=client', '--namespace', namespace, ...helmArgs(options)],
+    options.home,
+  );
+  if (result.code !== 0) throw new Error(`helm install --dry-run failed: ${result.stderr}`);
+  const start = result.stdout.indexOf('NOTES:\n');
+  if (start === -1) throw new Error('helm printed no NOTES');
+  return result.stdout.slice(start + 'NOTES:\n'.length);
+}
