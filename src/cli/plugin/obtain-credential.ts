@@ -32,6 +32,8 @@ export interface CredentialDeps {
   interactive: boolean;
   openBrowser: BrowserLauncher;
   connect: (target: IssuerTarget) => Promise<Configuration>;
+  /** False for commands that must not start a login (`whoami`): they fail with advice instead. */
+  allowLogin?: boolean;
 }
 
 /** Seconds between lock-file touches while a login waits for the user. */
@@ -139,6 +141,9 @@ export async function obtainCredential(
         entry.tokens = {};
         writeCacheEntry(paths.file, entry);
       }
+    }
+    if (!tokens && deps.allowLogin === false) {
+      throw new BridgeError('ERR_PLUGIN', `not logged in. Log in with:\n\n  ${loginCommand(options)}\n`);
     }
     if (!tokens) tokens = await interactiveLogin(config, options, deps, paths.browserMarker);
     entry.tokens[audienceKey] = { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };

@@ -1,14 +1,6 @@
-import {
-  chmodSync,
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writePrivateFile } from './private-file.js';
 
 /**
  * The on-disk token cache: one JSON file per issuer + client options (see cache-location.ts), in a
@@ -62,14 +54,7 @@ export function ensureCacheDir(dir: string): void {
  */
 export function writeCacheEntry(file: string, entry: CacheEntry): void {
   ensureCacheDir(dirname(file));
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(entry));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
+  writePrivateFile(file, JSON.stringify(entry));
 }
 
 /** Deletes an entry; true when there was one. */
