@@ -5,7 +5,11 @@ export type MappingOutcome =
   | { ok: true; user: UserInfo }
   | {
       ok: false;
-      /** Config path of the rule that refused, e.g. `mapping.claimValidationRules.0`. */
+      /**
+       * Config path of the rule that refused, e.g. `mapping.claimValidationRules.0`,
+       * `issuer.upstreams.1.mapping.claimMappings.username.expression`; `system-guard` (SYSTEM_GUARD_RULE) when
+       * the built-in system: guard refused; `user.username` / `user.extra` for a malformed minted identity.
+       */
       rule: string;
       /** Human reason, safe to log and to show the admin (never contains a token). */
       reason: string;
