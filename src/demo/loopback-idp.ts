@@ -178,6 +178,16 @@ export async function startLoopbackIdp(options: LoopbackIdpOptions): Promise<Loo
       return user ? { accountId: id, claims: () => accountClaims(user) } : undefined;
     },
     jwks: { keys: [signingKey] },
+    // Explicit lifetimes (seconds): short, like a real IdP's, and oidc-provider stops nagging about defaults.
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      Interaction: 600,
+      Grant: 86_400,
+      Session: 86_400,
+      RefreshToken: 86_400,
+    },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
   });
   if (options.intercept) provider.use(options.intercept);
