@@ -4,12 +4,7 @@ import { describeCelError } from './cel-expression.js';
 import { celTypeName, NOT_STRINGS, toCelClaims, toStringList } from './cel-values.js';
 import type { ClaimSource, CompiledRules, ValidationExpression } from './compiled-rules.js';
 import { extraKeyProblems } from './extra-key.js';
-import {
-  refuseClaimDerivedSystemNames,
-  refuseReservedNames,
-  refuseSystemNames,
-  SYSTEM_GUARD_RULE,
-} from './system-guard.js';
+import { refuseReservedNames, refuseSystemNames, SYSTEM_GUARD_RULE } from './system-guard.js';
 import type { ClaimMapper, MappingOutcome } from './types.js';
 
 type Refusal = Extract<MappingOutcome, { ok: false }>;
@@ -55,7 +50,7 @@ export class RuleMapper implements ClaimMapper {
     if (user.username === '') return { ok: false, rule: 'user.username', reason: 'username is empty' };
     const reason =
       refuseReservedNames(user.username, user.groups) ??
-      (options?.allowSystem ? undefined : refuseSystemNames(user.username, user.groups));
+      (options?.allowSystem ? undefined : refuseSystemNames(user.username, user.groups, 'minted'));
     if (reason !== undefined) return { ok: false, rule: SYSTEM_GUARD_RULE, reason };
     for (const key of Object.keys(user.extra)) {
       const problems = extraKeyProblems(key);
@@ -102,7 +97,7 @@ export class RuleMapper implements ClaimMapper {
       }
       if (values.length > 0) extra[entry.key] = values;
     }
-    const guarded = refuseClaimDerivedSystemNames(username, groups);
+    const guarded = refuseSystemNames(username, groups, 'claims');
     if (guarded !== undefined) return refuse(SYSTEM_GUARD_RULE, guarded);
     const mappedGroups = this.addMappedGroups(claims, groups);
     if (mappedGroups instanceof Refused) return mappedGroups;

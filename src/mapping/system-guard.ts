@@ -21,31 +21,29 @@ export const APISERVER_RESERVED_NAMES: ReadonlySet<string> = new Set([
   'system:authenticated',
 ]);
 
-/** Why an identity derived from IdP claims is refused by the guard, or undefined when it passes. */
-export function refuseClaimDerivedSystemNames(
+/** Where a name came from decides what the admin must do to produce a system: name on purpose. */
+const REMEDY = {
+  claims: {
+    username: 'a system: username can only be minted by an admin with allowSystem',
+    group: "it came from the IdP's claims, and system: groups may only come from groupMap",
+  },
+  minted: { username: 'minting it requires allowSystem', group: 'minting it requires allowSystem' },
+} as const;
+
+/**
+ * Why the guard refuses an identity that came from IdP claims (`claims`) or was written by an admin without
+ * allowSystem (`minted`), or undefined when it holds no system: name.
+ */
+export function refuseSystemNames(
   username: string,
   groups: readonly string[],
+  origin: keyof typeof REMEDY,
 ): string | undefined {
   if (username.startsWith(SYSTEM_PREFIX)) {
-    return `username "${username}" starts with "system:"; a system: username can only be minted by an admin with allowSystem`;
-  }
-  for (const group of groups) {
-    if (group.startsWith(SYSTEM_PREFIX)) {
-      return `group "${group}" starts with "system:" and came from the IdP's claims; system: groups may only come from groupMap`;
-    }
-  }
-  return undefined;
-}
-
-/** Why an identity written by an admin is refused by the guard, or undefined when it passes. */
-export function refuseSystemNames(username: string, groups: readonly string[]): string | undefined {
-  if (username.startsWith(SYSTEM_PREFIX)) {
-    return `username "${username}" starts with "system:"; minting it requires allowSystem`;
+    return `username "${username}" starts with "system:"; ${REMEDY[origin].username}`;
   }
   const group = groups.find((g) => g.startsWith(SYSTEM_PREFIX));
-  return group === undefined
-    ? undefined
-    : `group "${group}" starts with "system:"; minting it requires allowSystem`;
+  return group === undefined ? undefined : `group "${group}" starts with "system:"; ${REMEDY[origin].group}`;
 }
 
 /** Why an identity is refused for using an apiserver-reserved name, or undefined when it does not. */
