@@ -137,6 +137,9 @@ export function redisOptions(config: RedisConfig): RedisOptions {
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     retryStrategy: () => null,
+    // The ready check (INFO) would hold requests while Redis loads its data after a restart, and
+    // needs INFO in the ACL; without it a command during loading fails fast with LOADING instead.
+    enableReadyCheck: false,
     connectionName: 'kube-oidc-bridge',
   };
 }

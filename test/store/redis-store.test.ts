@@ -301,21 +301,35 @@ describe('Redis store: ACL user and password', () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await startTestRedis({
-      args: ['--user', 'default', 'off', '--user', 'bridge', 'on', '>s3cret-pass', '~kob:*', '+@all'],
+      args: [
+        '--user',
+        'default',
+        'off',
+        '--user',
+        'bridge',
+        'on',
+        '>s3cret-pass',
+        '~kob:*',
+        '+@all',
+        '-@dangerous',
+      ],
       auth: { username: 'bridge', password: 's3cret-pass' },
     });
   });
   afterAll(() => redis.close());
 
-  it('connects as the ACL user and works within its key pattern', async () => {
+  it('connects as the ACL user (no @dangerous commands) and every operation works within its key pattern', async () => {
     const store = createRedisStore({
       config: redisConfig(redis.url, { username: 'bridge', password: 's3cret-pass' }),
       clock: systemClock,
     });
     try {
-      const session = sessionRecord(systemClock.now());
-      await store.putSession(session);
-      expect(await store.getSession(session.id)).toEqual(session);
+      const { tokens, session, credentials } = await populate(store, new ManualClock(systemClock.now()));
+      expect(await tokens.lookupAccessToken(credentials[0]!)).toMatchObject({ status: 'valid' });
+      expect(await store.takeEphemeral('login', 'state-1')).toEqual({ nonce: 'n', verifier: 'v' });
+      expect(await store.updateEphemeral('device', 'dev-1', { approved: true })).toBe(true);
+      expect(await tokens.listSessions({ username: session.username })).toEqual([session]);
+      expect(await tokens.revokeUser(session.username)).toBe(1);
     } finally {
       await store.close();
     }
