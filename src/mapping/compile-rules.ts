@@ -1,3 +1,4 @@
+import type { Environment } from '@marcbachmann/cel-js';
 import type { MappingConfig } from '../config/index.js';
 import type { ConfigProblem } from '../core/errors.js';
 import { selectsField } from './ast-select.js';
@@ -137,7 +138,7 @@ function compileClaimValidationRules(
 function compileValidations(
   rules: readonly { expression: string; message?: string | undefined }[],
   path: string,
-  env: CelEnvironments['user'],
+  env: Environment,
   problems: ConfigProblem[],
 ): ValidationExpression[] {
   const seen = new Set<string>();
@@ -153,7 +154,7 @@ function compileValidation(
   rule: { expression?: string | undefined; message?: string | undefined },
   at: string,
   seen: Set<string>,
-  env: CelEnvironments['user'],
+  env: Environment,
   problems: ConfigProblem[],
 ): ValidationExpression | undefined {
   const source = rule.expression ?? '';
