@@ -17,7 +17,8 @@ const FIRST_RECONNECT_DELAY_MS = 100;
  *   callers get StoreUnavailableError and answer with a retryable 5xx instead of hanging;
  * - **heal by itself**: after a drop, reconnect attempts run in the background with capped
  *   exponential backoff, and a call that arrives while no attempt is running starts one at once, so
- *   the first request after Redis comes back succeeds without restarting the process.
+ *   the first request after Redis comes back succeeds without restarting the process. Until the
+ *   first connection, calls wait for the attempt in flight (a CLI command right after start-up).
  *
  * ioredis' own retry loop is switched off (`retryStrategy: null`) because its timer cannot be
  * brought forward by an arriving request; this class owns reconnection instead.
@@ -25,6 +26,7 @@ const FIRST_RECONNECT_DELAY_MS = 100;
 export class RedisConnection {
   readonly client: Redis;
   private readonly logger: Logger | undefined;
+  private readonly attemptTimeoutMs: number;
   private attempt: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -32,6 +34,7 @@ export class RedisConnection {
 
   constructor(config: RedisConfig, logger?: Logger) {
     this.logger = logger;
+    this.attemptTimeoutMs = (config.connectTimeout + config.commandTimeout) * 1000;
     this.client = new Redis({ ...redisOptions(config), lazyConnect: true });
     this.client.on('error', (err: Error) => this.onError(err));
     this.client.on('ready', () => this.onReady());
@@ -47,6 +50,11 @@ export class RedisConnection {
   ready(): Promise<void> | undefined {
     if (this.client.status === 'ready') return undefined;
     if (this.closed) return Promise.reject(new StoreUnavailableError('redis store is closed'));
+    // During an outage one request carries the reconnect attempt and the others fail at once, so a
+    // Redis that swallows packets costs one request a connect timeout, not every request.
+    if (this.attempt !== undefined && this.failures > 0) {
+      return Promise.reject(new StoreUnavailableError('redis is unavailable (reconnecting)'));
+    }
     return this.connectNow();
   }
 
@@ -71,15 +79,34 @@ export class RedisConnection {
   private connectNow(): Promise<void> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.attempt ??= this.client
-      .connect()
-      .catch((err: unknown) => {
-        throw this.failure('connect', err);
-      })
-      .finally(() => {
-        this.attempt = undefined;
-      });
+    this.attempt ??= this.boundedConnect().finally(() => {
+      this.attempt = undefined;
+    });
     return this.attempt;
+  }
+
+  /**
+   * ioredis' connectTimeout covers the TCP (and TLS) connect only: a server that accepts and then
+   * never answers the handshake would hold the attempt forever. The whole attempt gets a deadline.
+   */
+  private boundedConnect(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => {
+        reject(new StoreUnavailableError('redis connect timed out'));
+        this.client.disconnect();
+      }, this.attemptTimeoutMs);
+      deadline.unref();
+      this.client.connect().then(
+        () => {
+          clearTimeout(deadline);
+          resolve();
+        },
+        (err: unknown) => {
+          clearTimeout(deadline);
+          reject(this.failure('connect', err));
+        },
+      );
+    });
   }
 
   private onReady(): void {

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/config/index.js';
@@ -276,6 +277,32 @@ describe('Redis store: outage and recovery', () => {
     } finally {
       await store.close();
       await redis.close();
+    }
+  });
+
+  it('a Redis that accepts connections but never answers costs at most the timeouts, then fails', async () => {
+    // Accepts connections and never reads or answers: a Redis stopped with SIGSTOP looks like this.
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = createRedisStore({
+      config: redisConfig(`redis://127.0.0.1:${port}/0`, { connectTimeout: 1, commandTimeout: 1 }),
+      clock: systemClock,
+    });
+    try {
+      const started = Date.now();
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => store.getAccessToken(tokenHash('at'))),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+      for (const r of results)
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await store.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
