@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 
 /** The value at quantile `q` (0..1) of an ascending array, in the array's unit. */
@@ -21,9 +22,14 @@ export function quantile(sorted, q) {
  * @param {number} o.connections keep-alive connections to spread requests over
  * @param {(i: number) => string} o.body request body of request i
  * @param {Record<string, string>} o.headers
+ * @param {{ca: string, cert: string, key: string}} [o.tls] client TLS (for https:// URLs)
  */
 export async function runFixedRate(o) {
-  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const secure = o.url.startsWith('https:');
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, maxSockets: o.connections, ...o.tls })
+    : new HttpAgent({ keepAlive: true, maxSockets: o.connections });
+  const request = secure ? httpsRequest : httpRequest;
   const interval = 1000 / o.rate;
   const total = Math.round((o.rate * (o.warmupMs + o.durationMs)) / 1000);
   const measuredFrom = o.warmupMs;

@@ -1,13 +1,16 @@
 // The baseline: what a TokenReview webhook cannot do with less. node:http, read the body, JSON.parse,
 // SHA-256 of the token, one Redis GET of the record the real store wrote, JSON out. No framework, no
 // claim mapping, no metrics, no logs. Same transport and same Redis client library as the verifier.
-// Usage: node baseline-process.js REDIS_URL KEY_PREFIX   (reports {url} over IPC, stops on SIGTERM)
-import { createServer } from 'node:http';
+// Usage: node baseline-process.js REDIS_URL KEY_PREFIX [CERT KEY CLIENT_CA]
+//   (with the three files: HTTPS requiring a client certificate; reports {url} over IPC, stops on SIGTERM)
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Redis } from 'ioredis';
 import { hashCredential } from '../../dist/core/token-format.js';
 import { RedisKeys } from '../../dist/store/redis-keys.js';
 
-const [redisURL, prefix] = process.argv.slice(2);
+const [redisURL, prefix, certFile, keyFile, clientCAFile] = process.argv.slice(2);
 const redis = new Redis(redisURL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 await new Promise((resolve) => redis.once('ready', resolve));
 const keys = new RedisKeys(prefix);
@@ -18,7 +21,7 @@ function answer(res, apiVersion, status) {
   res.end(body);
 }
 
-const server = createServer((req, res) => {
+function handle(req, res) {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -39,9 +42,24 @@ const server = createServer((req, res) => {
       },
     );
   });
-});
+}
+
+const server = certFile
+  ? createHttpsServer(
+      {
+        cert: readFileSync(certFile),
+        key: readFileSync(keyFile),
+        ca: readFileSync(clientCAFile),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      handle,
+    )
+  : createHttpServer(handle);
 server.keepAliveTimeout = 120_000;
-server.listen(0, '127.0.0.1', () => process.send({ url: `http://127.0.0.1:${server.address().port}` }));
+server.listen(0, '127.0.0.1', () =>
+  process.send({ url: `${certFile ? 'https' : 'http'}://127.0.0.1:${server.address().port}` }),
+);
 process.once('SIGTERM', () => {
   server.close();
   server.closeAllConnections();
