@@ -1,107 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { run as runWebhookConfig } from '../../src/cli/commands/webhook-config.js';
-import { type Config, parseConfigText } from '../../src/config/index.js';
-import { createLogger } from '../../src/core/logger.js';
+import { parse } from 'yaml';
+import type { Config } from '../../src/config/index.js';
 import { parseListenAddress } from '../../src/http/index.js';
-import { startServices } from '../../src/server/index.js';
-import {
-  apiserverRetryBackoff,
-  createWebhookClient,
-  type WebhookCallResult,
-} from '../support/apiserver-webhook-client.js';
-import { readWebhookKubeconfig } from '../support/apiserver-webhook-kubeconfig.js';
-import { type CertificateAuthority, type CertWorkspace, createCertWorkspace } from '../support/certs.js';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { configTextOnHost, mountContainer, type NamespaceObjects } from './mounted-files.js';
-import {
-  chartDir,
-  lintChart,
-  type RenderedChart,
-  releaseNotes,
-  renderChart,
-  tryRenderChart,
-} from './rendered-chart.js';
+import { ChartWorkspace, fullValues, objectKey } from './chart-workspace.js';
+import type { NamespaceObjects } from './mounted-files.js';
+import { chartDir, lintChart, type RenderedChart, renderChart, tryRenderChart } from './rendered-chart.js';
 
-const fullValues = join(chartDir, 'ci', 'full-values.yaml');
 const secretFields = ['cookieSecret', 'encryptionKey', 'clientSecret', 'privateKey', 'pepper', 'password'];
 
-let work: string;
-let certs: CertWorkspace;
-let verifierCA: CertificateAuthority;
+let ws: ChartWorkspace;
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'kob-helm-'));
-  certs = createCertWorkspace();
-  verifierCA = certs.createCA('verifier');
+  ws = ChartWorkspace.create();
 });
 
 afterAll(() => {
-  certs.dispose();
-  rmSync(work, { recursive: true, force: true });
+  ws.dispose();
 });
-
-function folder(name: string): string {
-  return mkdtempSync(join(work, `${name}-`));
-}
-
-function valuesFile(values: unknown): string {
-  const file = join(folder('values'), 'values.yaml');
-  writeFileSync(file, stringify(values));
-  return file;
-}
-
-function secretValue(): string {
-  return `secret-${randomBytes(24).toString('base64url')}`;
-}
-
-/** The Secrets and ConfigMaps a scenario's values refer to, with fresh random secret values. */
-function namespaceObjectsFor(scenario: 'default' | 'full' | 'both roles'): NamespaceObjects {
-  const server = verifierCA.issue({ commonName: 'kob-kube-oidc-bridge-verifier.auth.svc' });
-  const verifierTls = { 'tls.crt': server.cert, 'tls.key': server.key, 'ca.crt': verifierCA.cert };
-  const issuer = { 'cookie-secret': secretValue(), 'encryption-key': secretValue() };
-  if (scenario === 'default')
-    return { secrets: { 'kube-oidc-bridge-verifier-tls': verifierTls }, configMaps: {} };
-  if (scenario === 'both roles') {
-    return {
-      secrets: {
-        'kube-oidc-bridge-verifier-tls': verifierTls,
-        'kube-oidc-bridge-issuer': issuer,
-        'kube-oidc-bridge-upstream': { 'client-secret': secretValue() },
-      },
-      configMaps: {},
-    };
-  }
-  return {
-    secrets: {
-      'kube-oidc-bridge-verifier-tls': verifierTls,
-      'apiserver-webhook-client-ca': { 'ca.crt': certs.createCA('apiserver-client').cert },
-      'kube-oidc-bridge-issuer': issuer,
-      'kube-oidc-bridge-upstream': { 'client-secret': secretValue() },
-      'kube-oidc-bridge-contractors': { 'private-key.pem': secretValue() },
-      'kube-oidc-bridge-tokens': { pepper: secretValue() },
-      'redis-credentials': { password: secretValue() },
-    },
-    configMaps: { 'redis-ca': { 'ca.crt': verifierCA.cert }, 'corp-ca': { 'ca.crt': verifierCA.cert } },
-  };
-}
-
-function objectKey(objects: Record<string, Record<string, string>>, name: string, key: string): string {
-  const value = objects[name]?.[key];
-  if (value === undefined) throw new Error(`no key ${key} in ${name}`);
-  return value;
-}
-
-/** Loads the rendered config with the project's own loader, reading the files the pod would mount. */
-function loadRenderedConfig(chart: RenderedChart, objects: NamespaceObjects): Config {
-  const mounted = mountContainer(chart, objects, folder('pod'));
-  const text = configTextOnHost(readFileSync(mounted.configFile, 'utf8'), mounted);
-  return parseConfigText(text, { env: {}, baseDir: work });
-}
 
 function podLabels(chart: RenderedChart): Record<string, string> {
   return chart.deployment.spec.template.metadata.labels;
@@ -140,7 +57,7 @@ describe('helm lint', () => {
     for (const strict of [false, true]) {
       it(`passes${strict ? ' --strict' : ''} with ${c.name}`, async () => {
         const result = await lintChart({
-          home: folder('helm'),
+          home: ws.folder('helm'),
           valuesFiles: c.valuesFiles,
           set: c.set,
           strict,
@@ -209,9 +126,13 @@ describe.each(scenarios)('helm template with $name', (scenario) => {
   let config: Config;
 
   beforeAll(async () => {
-    chart = await renderChart({ home: folder('helm'), valuesFiles: scenario.valuesFiles, set: scenario.set });
-    objects = namespaceObjectsFor(scenario.objects);
-    config = loadRenderedConfig(chart, objects);
+    chart = await renderChart({
+      home: ws.folder('helm'),
+      valuesFiles: scenario.valuesFiles,
+      set: scenario.set,
+    });
+    objects = ws.namespaceObjectsFor(scenario.objects);
+    config = ws.loadRenderedConfig(chart, objects);
   });
 
   it('renders exactly the expected objects', () => {
@@ -348,8 +269,8 @@ describe('optional objects (ci/full-values.yaml)', () => {
   let config: Config;
 
   beforeAll(async () => {
-    chart = await renderChart({ home: folder('helm'), valuesFiles: [fullValues] });
-    config = loadRenderedConfig(chart, namespaceObjectsFor('full'));
+    chart = await renderChart({ home: ws.folder('helm'), valuesFiles: [fullValues] });
+    config = ws.loadRenderedConfig(chart, ws.namespaceObjectsFor('full'));
   });
 
   it("routes the Ingress host of issuer.publicURL to the issuer Service's port", () => {
@@ -395,7 +316,7 @@ describe('configuration changes roll the pods', () => {
     chart.deployment.spec.template.metadata.annotations['checksum/config'];
 
   it('the checksum annotation follows the ConfigMap and nothing else', async () => {
-    const home = folder('helm');
+    const home = ws.folder('helm');
     const base = await renderChart({ home });
     const same = await renderChart({ home });
     const debug = await renderChart({ home, set: ['logging.level=debug'] });
@@ -474,205 +395,14 @@ describe('values the chart refuses', () => {
 
   for (const c of cases) {
     it(`refuses ${c.name}`, async () => {
-      const result = await tryRenderChart({ home: folder('helm'), valuesFiles: [valuesFile(c.values)] });
+      const result = await tryRenderChart({
+        home: ws.folder('helm'),
+        valuesFiles: [ws.valuesFile(c.values)],
+      });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain(c.message);
       expect(result.stdout).toBe('');
       if (c.secret) expect(result.stderr).not.toContain(c.secret);
     });
   }
-});
-
-describe('the default release, started from what the chart mounts', () => {
-  let redis: TestRedis;
-  let chart: RenderedChart;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    chart = await renderChart({ home: folder('helm') });
-  });
-
-  afterAll(async () => {
-    await redis?.close();
-  });
-
-  it('answers its probes and an mTLS TokenReview from the apiserver with the default mapping', async () => {
-    const serviceName = `${chart.one('Service', 'kob-kube-oidc-bridge-verifier').metadata.name}.${chart.namespace}.svc`;
-    const server = verifierCA.issue({ commonName: serviceName, dnsNames: [serviceName] });
-    const apiserver = verifierCA.issue({ commonName: 'kube-apiserver-webhook-client', client: true });
-    const objects: NamespaceObjects = {
-      secrets: {
-        'kube-oidc-bridge-verifier-tls': {
-          'tls.crt': server.cert,
-          'tls.key': server.key,
-          'ca.crt': verifierCA.cert,
-        },
-      },
-      configMaps: {},
-    };
-    const config = loadRenderedConfig(chart, objects);
-    // Loopback only in tests; the Redis of this test instead of the chart's example address.
-    const verifierConfig = config.verifier;
-    if (!verifierConfig || !config.store.redis || !config.ops)
-      throw new Error('default config lacks a section');
-    verifierConfig.listen = '127.0.0.1:0';
-    config.ops.listen = '127.0.0.1:0';
-    config.store.redis.url = redis.url;
-
-    const services = await startServices(config, { env: {}, logger: createLogger({ level: 'silent' }) });
-    try {
-      const probes = chart.deployment.spec.template.spec.containers[0];
-      for (const probe of [probes.livenessProbe, probes.readinessProbe]) {
-        const res = await fetch(`${services.opsURL}${probe.httpGet.path}`);
-        expect(res.status, probe.httpGet.path).toBe(200);
-      }
-
-      const session = await services.tokens.createSession({
-        identity: {
-          kind: 'claims',
-          upstream: '',
-          claims: {
-            iss: 'https://idp.example.com',
-            sub: 'u-1',
-            email: 'ada@example.com',
-            groups: ['developers'],
-          },
-        },
-        username: 'ada@example.com',
-        source: 'admin',
-      });
-      const { token } = await services.tokens.issueAccessToken(session, verifierConfig.audiences);
-
-      const review = (withClientCertificate: boolean): Promise<WebhookCallResult> => {
-        const client = createWebhookClient({
-          endpoint: {
-            server: new URL(`${services.verifierURL}${verifierConfig.path}`),
-            ca: verifierCA.cert,
-            insecureSkipTLSVerify: false,
-            tlsServerName: serviceName,
-            ...(withClientCertificate ? { clientCert: apiserver.cert, clientKey: apiserver.key } : {}),
-          },
-          version: 'v1',
-          kubernetesMinor: 35,
-          backoff: { ...apiserverRetryBackoff, steps: 1 },
-          requestTimeoutMs: 10_000,
-          log: [],
-        });
-        return client.review(token, verifierConfig.audiences).finally(() => client.close());
-      };
-
-      const answer = await review(true);
-      expect(answer).toMatchObject({
-        ok: true,
-        status: {
-          authenticated: true,
-          user: { username: 'ada@example.com', groups: ['oidc:developers'] },
-          audiences: verifierConfig.audiences,
-        },
-      });
-      expect(await review(false)).toMatchObject({ ok: false });
-    } finally {
-      await services.close();
-    }
-  });
-});
-
-describe('the release notes', () => {
-  /** The shell command in the notes that starts with `first`, continuation lines joined, split into words. */
-  function commandIn(notes: string, first: string): string[] {
-    const start = notes.indexOf(first);
-    expect(start, `notes mention ${first}`).toBeGreaterThanOrEqual(0);
-    const lines: string[] = [];
-    for (const line of notes.slice(start).split('\n')) {
-      lines.push(line.replace(/\\$/, '').trim());
-      if (!line.endsWith('\\')) break;
-    }
-    return lines.join(' ').split(/\s+/).filter(Boolean);
-  }
-
-  it('print a webhook-config command that writes the kubeconfig the apiserver flags then name', async () => {
-    const notes = await releaseNotes({ home: folder('helm'), valuesFiles: [fullValues] });
-    const [program, subcommand, ...flags] = commandIn(notes, 'kube-oidc-bridge webhook-config');
-    expect([program, subcommand]).toEqual(['kube-oidc-bridge', 'webhook-config']);
-
-    // The admin's working folder, with the files the notes name; --out goes there instead of /etc.
-    const cwd = folder('admin');
-    const apiserver = verifierCA.issue({ commonName: 'kube-apiserver-webhook-client', client: true });
-    const files: Record<string, string> = {
-      'verifier-ca.crt': verifierCA.cert,
-      'apiserver-webhook.crt': apiserver.cert,
-      'apiserver-webhook.key': apiserver.key,
-    };
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(cwd, name), content);
-    const outIndex = flags.indexOf('--out') + 1;
-    const outPath = flags[outIndex] ?? '';
-    flags[outIndex] = 'webhook.yaml';
-    const stderr: string[] = [];
-    const code = await runWebhookConfig(flags, {
-      stdout: { write: () => true },
-      stderr: { write: (chunk: string) => stderr.push(chunk) },
-      env: {},
-      cwd,
-    });
-    expect(code, stderr.join('')).toBe(0);
-
-    const endpoint = readWebhookKubeconfig(join(cwd, 'webhook.yaml'));
-    expect(endpoint.server.href).toBe('https://10.96.100.100:8443/authenticate');
-    expect(endpoint.clientCert).toBe(apiserver.cert);
-    expect(notes).toContain(`--authentication-token-webhook-config-file=${outPath}`);
-    expect(notes).toContain('--authentication-token-webhook-version=v1');
-  });
-
-  it('tell a verifier-only release where tokens come from, and a release with the issuer where to sign in', async () => {
-    const verifierOnly = await releaseNotes({ home: folder('helm') });
-    expect(verifierOnly).toContain('kube-oidc-bridge token mint');
-    const withIssuer = await releaseNotes({ home: folder('helm'), set: ['issuer.enabled=true'] });
-    expect(withIssuer).toContain('Open https://kube-login.example.com');
-  });
-});
-
-describe('the values reference in the deployment guide', () => {
-  const guide = readFileSync(join(chartDir, '..', '..', '..', 'docs', 'deploy-kubernetes.md'), 'utf8');
-  const values = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
-
-  /** First-column keys of the reference table; `a.b.c`, `d` documents `a.b.c` and `a.b.d`. */
-  const documented = (() => {
-    const table = guide.slice(guide.indexOf('## Values reference'));
-    const keys: string[] = [];
-    for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
-      const names = [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
-      const [first = '', ...others] = names;
-      const parent = first.includes('.') ? first.slice(0, first.lastIndexOf('.') + 1) : '';
-      keys.push(first, ...others.map((name) => (name.includes('.') ? name : parent + name)));
-    }
-    return keys;
-  })();
-
-  function leafPaths(value: unknown, path: string): string[] {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return [path];
-    const entries = Object.entries(value);
-    if (entries.length === 0) return [path];
-    return entries.flatMap(([k, v]) => leafPaths(v, path ? `${path}.${k}` : k));
-  }
-
-  function exists(path: string): boolean {
-    let node: unknown = values;
-    for (const part of path.split('.')) {
-      if (node === null || typeof node !== 'object' || !(part in node)) return false;
-      node = (node as Record<string, unknown>)[part];
-    }
-    return true;
-  }
-
-  it('documents every key of values.yaml (or a parent of it)', () => {
-    const undocumented = leafPaths(values, '').filter(
-      (leaf) => !documented.some((key) => leaf === key || leaf.startsWith(`${key}.`)),
-    );
-    expect(undocumented).toEqual([]);
-  });
-
-  it('documents no key that values.yaml does not have', () => {
-    expect(documented.length).toBeGreaterThan(40);
-    expect(documented.filter((key) => !exists(key))).toEqual([]);
-  });
 });
