@@ -165,8 +165,10 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
 
     revokeUser(username) {
       return run('revokeUser', async () => {
-        const ids = await redis.zrange(keys.userSessions(username), '0', '-1');
-        const revoked = await Promise.all(ids.map((id) => revoke(id)));
+        // The index may still list a session whose username changed since (updated claims).
+        const sessions = await readSessions(keys.userSessions(username));
+        const mine = sessions.filter((s) => s.username === username);
+        const revoked = await Promise.all(mine.map((s) => revoke(s.id)));
         return revoked.filter(Boolean).length;
       });
     },

@@ -151,6 +151,18 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect(await store.revokeUser('alice')).toBe(0);
   });
 
+  it('a session renamed by updated claims is listed and revoked under its new username only', async () => {
+    freshStore();
+    const session = sessionRecord(clock.now(), { username: 'old-name' });
+    await store.putSession(session);
+    await store.putSession({ ...session, username: 'new-name' });
+    expect(await store.listSessions({ username: 'old-name' })).toEqual([]);
+    expect(await store.revokeUser('old-name')).toBe(0);
+    expect((await store.listSessions({ username: 'new-name' })).map((s) => s.id)).toEqual([session.id]);
+    expect(await store.revokeUser('new-name')).toBe(1);
+    expect(await store.getSession(session.id)).toBeUndefined();
+  });
+
   it('access token expiry via clock', async () => {
     freshStore();
     const now = clock.now();
