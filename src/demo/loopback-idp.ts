@@ -83,7 +83,7 @@ function loginPage(uid: string, clientId: string, problem?: string): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in — test identity provider</title>
+<title>Sign in — test identity provider</title><link rel="icon" href="data:,">
 <style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
 button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem}.problem{color:#a00000}</style></head>

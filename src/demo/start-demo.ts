@@ -27,6 +27,7 @@ export interface RunningDemo {
   /** The verifier's TokenReview endpoint. */
   reviewURL: string;
   idpURL: string;
+  idp: LoopbackIdp;
   user: { username: string; password: string; groups: string[] };
   services: RunningServices;
   close(): Promise<void>;
@@ -103,6 +104,7 @@ export async function startDemo(options: {
       verifierURL: services.verifierURL as string,
       reviewURL: `${services.verifierURL}${config.verifier?.path ?? '/authenticate'}`,
       idpURL: idp.issuer,
+      idp,
       user: { username: user.username, password: user.password, groups: user.groups ?? [] },
       services,
       close: async () => {

@@ -49,12 +49,12 @@ export function renderResultPage(ctx: Koa.Context, input: ResultPageInput): void
 <section aria-labelledby="token-heading">
 <h2 id="token-heading">Your token</h2>
 <p>Valid until <time datetime="${expiry}">${expiry}</time> (${remaining} from now). Treat it like a password.</p>
-${copyable('token', 'token', input.token, 'token')}
+${copyable('token', 'token', input.token, 'wrap')}
 </section>
 <section aria-labelledby="plugin-heading">
 <h2 id="plugin-heading">Set up automatic sign-in (recommended)</h2>
 <p>Install <code>kube-oidc-bridge</code>, then run this once; <code>kubectl</code> will sign you in and renew tokens by itself.</p>
-${input.clusters.map((c) => html`<h3>${c.name}</h3>${copyable(`setup-${c.name}`, `setup command for ${c.name}`, setupCommand(input.issuerURL, c))}`)}
+${input.clusters.map((c) => html`<h3>${c.name}</h3>${copyable(`setup-${c.name}`, `setup command for ${c.name}`, setupCommand(input.issuerURL, c), 'wrap')}`)}
 </section>
 <section aria-labelledby="kubeconfig-heading">
 <h2 id="kubeconfig-heading">Or use this token directly</h2>

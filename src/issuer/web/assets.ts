@@ -25,7 +25,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 pre,code.block{display:block;background:var(--panel);padding:.75rem;border-radius:.4rem;overflow-x:auto;
   white-space:pre;font-size:.9rem}
-.token{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all}
+.wrap{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all}
 .muted{color:var(--muted)}
 .notice{background:var(--panel);border-left:4px solid var(--accent);padding:.75rem}
 .problem{border-left-color:var(--bad)}

@@ -9,8 +9,8 @@ const BINDING_MAX_AGE = 12 * 3600;
 /**
  * CSRF protection for the issuer's forms: a random per-browser secret in an HttpOnly cookie, and in
  * each form an HMAC of it under the server key (a signed double-submit token). Stateless, so it works
- * across replicas. Verification also refuses a request whose `Origin` (when the browser sends one) is
- * not the issuer's own.
+ * across replicas. Verification also refuses a cross-site request, by `Sec-Fetch-Site` or `Origin`
+ * (when the browser sends them).
  * @see https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html
  */
 export class CsrfGuard {
@@ -36,8 +36,11 @@ export class CsrfGuard {
 
   /** True when `submitted` is the token for this browser's binding cookie and the origin is ours. */
   verify(ctx: Koa.Context, submitted: string | null | undefined): boolean {
+    // Fetch metadata first: browsers send `Origin: null` on form posts from a no-referrer page.
+    const site = ctx.get('sec-fetch-site');
+    if (site && site !== 'same-origin' && site !== 'none') return false;
     const origin = ctx.get('origin');
-    if (origin && origin !== this.publicOrigin) return false;
+    if (origin && origin !== 'null' && origin !== this.publicOrigin) return false;
     const binding = this.cookies.get(ctx, BINDING_COOKIE);
     if (!binding || !submitted) return false;
     const expected = Buffer.from(this.#sign(binding));

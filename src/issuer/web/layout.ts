@@ -25,6 +25,7 @@ export function renderPage(ctx: Koa.Context, page: Page): void {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${page.title} · kube-oidc-bridge</title>
 <link rel="stylesheet" href="${STYLESHEET_URL}">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <header><a href="/">kube-oidc-bridge</a></header>
