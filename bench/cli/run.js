@@ -1,0 +1,102 @@
+// CLI benchmark: wall time of `kube-oidc-bridge login` answering from a valid cached token, versus
+// bare Node start-up (`node -e 0`), in the same run. Spawns alternate between the two commands (so
+// drift on a shared machine hits both alike); medians and their ratio are printed. Target: ≤ 1.6×.
+//
+//   npm run bench:cli              (builds first)
+//   node bench/cli/run.js --pairs 200 --json results.json
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cacheKey, cachePaths } from '../../dist/cli/plugin/cache-location.js';
+import { writeCacheEntry } from '../../dist/cli/plugin/token-cache.js';
+
+const { values } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '10' },
+    json: { type: 'string' },
+  },
+});
+const pairs = Number(values.pairs);
+const warmup = Number(values.warmup);
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(repoRoot, 'bin', 'kube-oidc-bridge.js');
+
+const issuer = 'https://issuer.bench.example';
+const audience = 'https://cluster.bench.example';
+const cacheDir = mkdtempSync(join(tmpdir(), 'kob-bench-cli-'));
+const { file } = cachePaths(cacheDir, cacheKey({ issuer, clientId: 'kube-oidc-bridge' }));
+writeCacheEntry(file, {
+  version: 1,
+  issuer,
+  clientId: 'kube-oidc-bridge',
+  tokens: {
+    [audience]: { accessToken: `kob_${'a'.repeat(49)}`, expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+  },
+});
+const execInfo = JSON.stringify({
+  apiVersion: 'client.authentication.k8s.io/v1',
+  kind: 'ExecCredential',
+  spec: { interactive: false },
+});
+
+const commands = {
+  node: [process.execPath, ['-e', '0']],
+  login: [
+    process.execPath,
+    [bin, 'login', '--issuer', issuer, '--audience', audience, '--cache-dir', cacheDir],
+  ],
+};
+
+function timeOnce([cmd, args]) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(cmd, args, {
+    env: { ...process.env, KUBERNETES_EXEC_INFO: execInfo },
+    encoding: 'utf8',
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+  return { ms, stdout: result.stdout };
+}
+
+const check = JSON.parse(timeOnce(commands.login).stdout);
+if (check.kind !== 'ExecCredential' || !check.status?.token)
+  throw new Error('login did not print an ExecCredential');
+
+for (let i = 0; i < warmup; i++) {
+  timeOnce(commands.node);
+  timeOnce(commands.login);
+}
+const samples = { node: [], login: [] };
+for (let i = 0; i < pairs; i++) {
+  // Alternate which goes first, so neither always runs on a freshly warmed page cache.
+  const order = i % 2 === 0 ? ['node', 'login'] : ['login', 'node'];
+  for (const name of order) samples[name].push(timeOnce(commands[name]).ms);
+}
+rmSync(cacheDir, { recursive: true, force: true });
+
+function quantile(list, q) {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+const summary = Object.fromEntries(
+  Object.entries(samples).map(([name, list]) => [
+    name,
+    { median: quantile(list, 0.5), p10: quantile(list, 0.1), p90: quantile(list, 0.9), runs: list.length },
+  ]),
+);
+const ratio = summary.login.median / summary.node.median;
+const f = (n) => n.toFixed(1).padStart(7);
+console.log(`node ${process.version}, ${pairs} interleaved pairs, ${warmup} warm-up pairs`);
+console.log('command                          median      p10      p90   (ms)');
+console.log(
+  `node -e 0                       ${f(summary.node.median)}  ${f(summary.node.p10)}  ${f(summary.node.p90)}`,
+);
+console.log(
+  `kube-oidc-bridge login (cache)  ${f(summary.login.median)}  ${f(summary.login.p10)}  ${f(summary.login.p90)}`,
+);
+console.log(`ratio of medians: ${ratio.toFixed(2)}×  (target ≤ 1.60×) ${ratio <= 1.6 ? 'MET' : 'NOT MET'}`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ summary, ratio, samples }, null, 2));
