@@ -9,6 +9,7 @@ import {
   type ApiserverDoubleOptions,
   startApiserverDouble,
 } from '../support/apiserver-double.js';
+import { readWebhookKubeconfig } from '../support/apiserver-webhook-kubeconfig.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
 import { runKubectl } from '../support/k8s-tools.js';
@@ -62,6 +63,43 @@ describe('kube-apiserver double (DESIGN §3)', () => {
       await double.close();
     }
   }
+
+  describe('webhook kubeconfig', () => {
+    it('is read like clientcmd: current context, relative paths against its folder, *-data over files', () => {
+      const dir = mkdtempSync(join(certs.dir, 'kubeconfig-'));
+      const ca = certs.createCA('relative');
+      writeFileSync(join(dir, 'ca.crt'), ca.cert);
+      writeFileSync(
+        join(dir, 'webhook.kubeconfig'),
+        [
+          'clusters:',
+          '- name: other',
+          '  cluster: { server: "https://other.invalid/" }',
+          '- name: verifier',
+          '  cluster: { server: "https://127.0.0.1:9443/authenticate", certificate-authority: ca.crt }',
+          'users:',
+          '- name: apiserver',
+          `  user: { client-certificate: missing.crt, client-certificate-data: ${Buffer.from('CERT').toString('base64')}, client-key-data: ${Buffer.from('KEY').toString('base64')} }`,
+          'contexts:',
+          '- name: webhook',
+          '  context: { cluster: verifier, user: apiserver }',
+          'current-context: webhook',
+        ].join('\n'),
+      );
+      expect(readWebhookKubeconfig(join(dir, 'webhook.kubeconfig'))).toMatchObject({
+        server: new URL('https://127.0.0.1:9443/authenticate'),
+        ca: ca.cert,
+        clientCert: 'CERT',
+        clientKey: 'KEY',
+      });
+    });
+
+    it('without current-context the apiserver would not start: the double refuses too', () => {
+      const file = join(certs.dir, 'no-context.kubeconfig');
+      writeFileSync(file, 'clusters: []\n');
+      expect(() => readWebhookKubeconfig(file)).toThrow(/current-context/);
+    });
+  });
 
   describe('request bytes', () => {
     const cases = [
