@@ -387,6 +387,21 @@ describe('values the chart refuses', () => {
       message: 'ingress.enabled needs issuer.enabled',
     },
     {
+      name: 'a misspelt chart key (values.schema.json)',
+      values: { replicas: 3 },
+      message: "additional properties 'replicas' not allowed",
+    },
+    {
+      name: 'a plain-HTTP verifier (the chart has no such switch)',
+      values: { verifier: { insecureHTTP: true } },
+      message: "additional properties 'insecureHTTP' not allowed",
+    },
+    {
+      name: 'a port that is not a number',
+      values: { verifier: { service: { port: 'https' } } },
+      message: "at '/verifier/service/port'",
+    },
+    {
       name: 'cert-manager without an issuer reference',
       values: { verifier: { tls: { certManager: { enabled: true } } } },
       message: 'verifier.tls.certManager.issuerRef.name is required',
