@@ -30,6 +30,7 @@ export class RedisConnection {
   private attempt: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private lastError: Error | undefined;
   private closed = false;
 
   constructor(config: RedisConfig, logger?: Logger) {
@@ -61,8 +62,12 @@ export class RedisConnection {
   /** Wraps a failure in StoreUnavailableError. The message names the operation only, never a value. */
   failure(operation: string, err: unknown): StoreUnavailableError {
     if (err instanceof StoreUnavailableError) return err;
+    // A socket error code (ECONNREFUSED) or the first word of a Redis error reply (NOPERM, OOM,
+    // LOADING, WRONGPASS): enough to act on, and never part of a key or value.
     const code = (err as { code?: unknown }).code;
-    const reason = typeof code === 'string' ? ` (${code})` : '';
+    const replyCode = err instanceof Error ? /^[A-Z]{3,}(?= )/.exec(err.message)?.[0] : undefined;
+    const found = typeof code === 'string' ? code : replyCode;
+    const reason = found ? ` (${found})` : '';
     return new StoreUnavailableError(`redis ${operation} failed${reason}`, { cause: err });
   }
 
@@ -103,7 +108,8 @@ export class RedisConnection {
         },
         (err: unknown) => {
           clearTimeout(deadline);
-          reject(this.failure('connect', err));
+          // ioredis rejects with a bare "Connection is closed"; the error event before it says why.
+          reject(this.failure('connect', this.lastError ?? err));
         },
       );
     });
@@ -112,9 +118,11 @@ export class RedisConnection {
   private onReady(): void {
     if (this.failures > 0) this.logger?.info('redis connection ready again');
     this.failures = 0;
+    this.lastError = undefined;
   }
 
   private onError(err: Error): void {
+    this.lastError = err;
     // Only the first failure of an outage is worth a line; the rest repeat it every backoff step.
     if (this.failures === 0) {
       this.logger?.warn({ err: { message: redactCredentials(err.message) } }, 'redis connection failed');
@@ -124,6 +132,7 @@ export class RedisConnection {
   private onEnd(): void {
     if (this.closed) return;
     this.failures += 1;
+    if (this.failures === 1) this.logger?.warn('redis connection lost; reconnecting in the background');
     const delay = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (this.failures - 1), MAX_RECONNECT_DELAY_MS);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
