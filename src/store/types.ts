@@ -82,7 +82,11 @@ export interface TokenStore {
   /** Revokes every session of `username`; returns how many. */
   revokeUser(username: string): Promise<number>;
 
-  /** Stores an access token under its hash and indexes it under its session. */
+  /**
+   * Stores an access token under its hash and indexes it under its session. When the session is gone
+   * (revoked, possibly concurrently), the token is not kept: a revoked session never regains a token.
+   * The same holds for `putRefreshToken`.
+   */
   putAccessToken(hash: string, record: AccessTokenRecord): Promise<void>;
   getAccessToken(hash: string): Promise<AccessTokenRecord | undefined>;
   deleteAccessToken(hash: string): Promise<boolean>;
