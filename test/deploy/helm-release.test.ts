@@ -94,7 +94,10 @@ describe('the default release, started from what the chart mounts', () => {
       }
 
       // The notes' `token mint` command, run with the release's own configuration file.
-      const [, , , ...flags] = commandIn(notes, 'kube-oidc-bridge token mint');
+      // In the image the program is `node /app/bin/kube-oidc-bridge.js` (the Dockerfile's entrypoint).
+      const words = commandIn(notes, 'node /app/bin/kube-oidc-bridge.js');
+      expect(words.slice(0, 4)).toEqual(['node', '/app/bin/kube-oidc-bridge.js', 'token', 'mint']);
+      const flags = words.slice(4);
       flags[flags.indexOf('--config') + 1] = configFile;
       const stdout: string[] = [];
       const stderr: string[] = [];
@@ -179,7 +182,7 @@ describe('the release notes', () => {
 
   it('tell a verifier-only release where tokens come from, and a release with the issuer where to sign in', async () => {
     const verifierOnly = await releaseNotes({ home: ws.folder('helm') });
-    expect(verifierOnly).toContain('kube-oidc-bridge token mint');
+    expect(verifierOnly).toContain('kube-oidc-bridge.js token mint');
     const withIssuer = await releaseNotes({ home: ws.folder('helm'), set: ['issuer.enabled=true'] });
     expect(withIssuer).toContain('Open https://kube-login.example.com');
   });
