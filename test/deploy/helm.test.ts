@@ -99,6 +99,14 @@ const scenarios = [
     secretFields: 3,
   },
   {
+    name: 'the issuer alone',
+    objects: 'both roles' as const,
+    valuesFiles: [],
+    set: ['issuer.enabled=true', 'verifier.enabled=false'],
+    kinds: ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount'],
+    secretFields: 3,
+  },
+  {
     name: 'ingress, ServiceMonitor, cert-manager and every secret reference (ci/full-values.yaml)',
     objects: 'full' as const,
     valuesFiles: [fullValues],
@@ -194,7 +202,9 @@ describe.each(scenarios)('helm template with $name', (scenario) => {
         ],
       );
     }
-    expect(expectations.length).toBe(3 + (config.issuer ? 3 : 0) + (scenario.objects === 'full' ? 5 : 0));
+    expect(expectations.length).toBe(
+      (config.verifier ? 3 : 0) + (config.issuer ? 3 : 0) + (scenario.objects === 'full' ? 5 : 0),
+    );
     for (const [actual, expected] of expectations) expect(actual).toBe(expected);
   });
 
