@@ -1,12 +1,9 @@
 import { type Config, parseConfig } from '../../src/config/index.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import { createMetrics } from '../../src/http/metrics.js';
-import { startIssuer } from '../../src/issuer/index.js';
-import { createCliCompletionHandlers, createOAuthRouter } from '../../src/issuer/oauth/index.js';
-import { compileMappingSet } from '../../src/mapping/index.js';
-import { createRedisStore, type TokenStore } from '../../src/store/index.js';
-import { TokenService } from '../../src/tokens/index.js';
+import { startServices } from '../../src/server/index.js';
+import type { TokenStore } from '../../src/store/index.js';
+import type { TokenService } from '../../src/tokens/index.js';
 import { freePort } from '../support/free-port.js';
 import { startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
@@ -95,36 +92,20 @@ export async function startIssuerHarness(options: HarnessOptions = {}): Promise<
   );
   const logs: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => logs.push(line) } });
-  const clock = options.clock ?? systemClock;
-  const store = createRedisStore({ config: config.store.redis!, clock, logger });
-  const tokens = new TokenService({ store, clock, config: config.tokens });
-  const deps = {
-    config,
-    store,
-    tokens,
-    mapping: compileMappingSet(config),
-    metrics: createMetrics({ defaultMetrics: false }),
-    logger,
-    clock,
-  };
-  const issuer = await startIssuer({
-    ...deps,
-    completionHandlers: createCliCompletionHandlers({ ...deps, issuer: config.issuer! }),
-    extraRouters: (toolkit) => [createOAuthRouter({ ...deps, ...toolkit })],
-  });
+  // The composition root the product runs: issuer role with the CLI's OAuth endpoints mounted.
+  const services = await startServices(config, { env: {}, logger, clock: options.clock ?? systemClock });
   proxy.setTarget(listenPort);
   return {
     url: proxy.url,
     proxy,
     idp,
     redis,
-    store,
-    tokens,
+    store: services.store,
+    tokens: services.tokens,
     config,
     logs,
     async close() {
-      await issuer.close();
-      await store.close();
+      await services.close();
       await proxy.close();
       await idp.close();
       await redis.close();

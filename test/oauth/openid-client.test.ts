@@ -144,4 +144,12 @@ describe('openid-client against the issuer', () => {
     const tokens = await polled;
     expect(await audiencesOf(tokens.access_token)).toEqual([PROD_AUDIENCE]);
   });
+
+  it('no log line carries an access token, refresh token, code or device code', () => {
+    expect(harness.logs.length).toBeGreaterThan(0);
+    const leaked = harness.logs.filter((line) =>
+      /kob(rt)?_[A-Za-z0-9_-]{20,}|[?&]code=|device_code"\s*:\s*"[^[]/.test(line),
+    );
+    expect(leaked).toEqual([]);
+  });
 });
