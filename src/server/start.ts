@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { pino } from 'pino';
 import type { Config } from '../config/index.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -47,7 +48,11 @@ interface Stoppable {
  * its path in the message. Listeners accept port 0 (tests) and report their real URLs.
  */
 export async function startServices(config: Config, options: StartOptions): Promise<RunningServices> {
-  const logger = options.logger ?? createLogger({ level: config.logging.level });
+  // Asynchronous stdout: under load lines are batched into few writes instead of one syscall per
+  // audit line; pino flushes what is pending when the process exits.
+  const logger =
+    options.logger ??
+    createLogger({ level: config.logging.level, destination: pino.destination({ dest: 1, sync: false }) });
   const clock = options.clock ?? systemClock;
   const mapping = compileMappingSet(config);
   const metrics = createMetrics();
