@@ -6,7 +6,10 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
  */
 export interface Metrics {
   registry: Registry;
-  /** TokenReview decisions by `result` (authenticated, unknown, expired, audience, rule, malformed, error) and `version`. */
+  /**
+   * TokenReview requests by `result` (decisions: authenticated, malformed, unknown, expired, audience,
+   * rule, error; refused requests: bad_request, unavailable) and `version` (v1, v1beta1, unknown).
+   */
   reviews: Counter<'result' | 'version'>;
   reviewDuration: Histogram<'result'>;
   /** Store failures by `operation`. */
