@@ -4,7 +4,12 @@ import { StoreUnavailableError } from '../core/errors.js';
 import { audit, type Logger } from '../core/logger.js';
 import { LOG_REDACT_PATHS, REDACTED, redactCredentials } from '../core/redact.js';
 import { RETRY_AFTER_SECONDS } from '../http/error-status.js';
-import { decideTokenReview, type ReviewDeps, type ReviewResult } from './review-decision.js';
+import {
+  decideTokenReview,
+  type ReviewDecision,
+  type ReviewDeps,
+  type ReviewResult,
+} from './review-decision.js';
 import type { ReviewFailure, ReviewInstruments, VersionLabel } from './review-instruments.js';
 import { parseTokenReview, serializeTokenReview } from './token-review.js';
 
@@ -115,10 +120,9 @@ export function createReviewHandler(
     }
     const review = parsed.review;
     const version = VERSION_LABEL[review.apiVersion] as VersionLabel;
+    let decision: ReviewDecision;
     try {
-      const decision = await decideTokenReview(review, deps);
-      send(res, 200, serializeTokenReview(review.apiVersion, decision.status));
-      finish(started, decision.result, version, caller, decision);
+      decision = await decideTokenReview(review, deps);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) logger.error({ err }, 'token review failed');
       else instruments.storeError();
@@ -129,7 +133,18 @@ export function createReviewHandler(
       finish(started, 'unavailable', version, caller, {
         reason: redactCredentials(String((err as Error).message)),
       });
+      return;
     }
+    send(res, 200, serializeTokenReview(review.apiVersion, decision.status));
+    finish(started, decision.result, version, caller, decision);
+  }
+
+  function answerSafely(body: string, res: ServerResponse, started: number, caller: ReviewCaller): void {
+    answer(body, res, started, caller).catch((err: unknown) => {
+      // A bug past the decision (serialising, logging): drop the connection, never answer twice.
+      logger.error({ err }, 'token review handler failed');
+      res.destroy();
+    });
   }
 
   return (req, res, caller) => {
@@ -159,7 +174,7 @@ export function createReviewHandler(
     req.on('end', () => {
       if (refused) return;
       const body = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
-      void answer(body, res, started, caller);
+      answerSafely(body, res, started, caller);
     });
   };
 }
