@@ -1,9 +1,9 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
-import { createCaFetch } from '../cli/plugin/ca-fetch.js';
 import type { Config, IssuerConfig } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { createCaFetch } from '../http/ca-fetch.js';
 import type { Metrics } from '../http/index.js';
 import type { MappingSet } from '../mapping/types.js';
 import type { TokenStore } from '../store/types.js';

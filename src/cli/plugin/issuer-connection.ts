@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as oidc from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
-import { createCaFetch } from './ca-fetch.js';
+import { createCaFetch } from '../../http/ca-fetch.js';
 
 /**
  * The CLI's OAuth client: openid-client pointed at the issuer's RFC 8414 metadata, as the one public
