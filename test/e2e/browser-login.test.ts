@@ -1,20 +1,31 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
-import { type RunningDemo, startDemo } from '../../src/demo/start-demo.js';
+import { DEMO_AUDIENCE, type RunningDemo, startDemo } from '../../src/demo/start-demo.js';
+import { type RunningServices, startServices } from '../../src/server/index.js';
+import { type ApiserverDouble, startApiserverDouble } from '../support/apiserver-double.js';
+import { type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
+import { runKubectl } from '../support/k8s-tools.js';
 
 /**
  * The quick start, end to end, in Debian's Chromium: the demo world (`kube-oidc-bridge demo`: demo IdP,
  * issuer, verifier, memory store), the start page, the IdP's sign-in form, the result page; the token
- * read off the page is authenticated by the verifier exactly as the printed curl example does. Every
+ * read off the page is authenticated by the verifier exactly as the printed curl example does, and then by
+ * kubectl 1.35 through the kube-apiserver double and a mutual-TLS verifier on the same store. Every
  * log line of the run is captured and searched for secrets. Screenshots go to test-artifacts/.
  */
 
 const ARTIFACTS = 'test-artifacts';
 let demo: RunningDemo;
 let browser: Browser;
+let certs: CertWorkspace;
+let mtlsVerifier: RunningServices | undefined;
+let apiserver: ApiserverDouble | undefined;
 const logs: string[] = [];
 /** Every secret value seen during the run: tokens, codes, refresh tokens, cookie values. */
 const secrets = new Set<string>();
@@ -48,11 +59,88 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await apiserver?.close();
+  await mtlsVerifier?.close();
   await demo?.close();
+  certs?.dispose();
 });
 
+/**
+ * A production-shaped verifier (mTLS) reading the demo's store, behind the kube-apiserver double that
+ * reads the webhook kubeconfig written by `webhook-config`: the path a real cluster takes.
+ */
+async function startClusterPath(): Promise<{
+  apiserver: ApiserverDouble;
+  kubeconfigFor(token: string): string;
+}> {
+  certs = createCertWorkspace();
+  const ca = certs.createCA('browser-e2e');
+  const server = ca.issue({ commonName: 'verifier', ipAddresses: ['127.0.0.1'] });
+  const client = ca.issue({ commonName: 'kube-apiserver', client: true });
+  const config = parseConfig(
+    {
+      store: { memory: {} },
+      verifier: {
+        listen: '127.0.0.1:0',
+        tls: { cert: server.certFile, key: server.keyFile, clientCA: ca.certFile },
+        audiences: [DEMO_AUDIENCE],
+      },
+      mapping: {
+        claimMappings: {
+          username: { claim: 'email', prefix: '' },
+          groups: { claim: 'groups', prefix: 'demo:' },
+        },
+      },
+    },
+    { env: {}, baseDir: certs.dir },
+  );
+  mtlsVerifier = await startServices(config, {
+    env: {},
+    store: demo.services.store,
+    logger: createLogger({ level: 'trace', destination: { write: (line: string) => logs.push(line) } }),
+  });
+  const webhookKubeconfig = join(certs.dir, 'webhook.kubeconfig');
+  let stderr = '';
+  const code = await runCli(
+    [
+      'webhook-config',
+      '--url',
+      `${mtlsVerifier.verifierURL}/authenticate`,
+      '--ca',
+      ca.certFile,
+      '--client-cert',
+      client.certFile,
+      '--client-key',
+      client.keyFile,
+      '--out',
+      webhookKubeconfig,
+    ],
+    {
+      stdout: { write: () => true },
+      stderr: { write: (c: string) => (stderr += c) },
+      env: {},
+      cwd: certs.dir,
+    },
+  );
+  expect(stderr).not.toMatch(/error/i);
+  expect(code).toBe(0);
+  apiserver = await startApiserverDouble({
+    webhookConfigFile: webhookKubeconfig,
+    apiAudiences: [DEMO_AUDIENCE],
+  });
+  const double = apiserver;
+  return {
+    apiserver: double,
+    kubeconfigFor(token) {
+      const file = join(certs.dir, 'kubectl.kubeconfig');
+      double.writeKubeconfig(file, { token });
+      return file;
+    },
+  };
+}
+
 describe('browser sign-in on the embedded demo (npm start)', () => {
-  it('start page → IdP sign-in form → result page; the token on the page authenticates; no secret in any log line', async () => {
+  it('start page → IdP sign-in form → result page; the token on the page authenticates, also through kubectl and the apiserver double; no secret in any log line', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -100,6 +188,22 @@ describe('browser sign-in on the embedded demo (npm start)', () => {
       username: 'demo@example.com',
       groups: ['demo:developers', 'demo:viewers'],
     });
+
+    // The cluster's path: kubectl 1.35 → kube-apiserver double → webhook (mTLS) → verifier → store.
+    const cluster = await startClusterPath();
+    const whoami = await runKubectl(
+      ['--kubeconfig', cluster.kubeconfigFor(token), 'auth', 'whoami', '-o', 'json'],
+      {
+        home: certs.dir,
+      },
+    );
+    expect(whoami.code, whoami.stderr).toBe(0);
+    const seen = JSON.parse(whoami.stdout) as {
+      status: { userInfo: { username: string; groups: string[] } };
+    };
+    expect(seen.status.userInfo.username).toBe('demo@example.com');
+    expect(seen.status.userInfo.groups).toEqual(['demo:developers', 'demo:viewers', 'system:authenticated']);
+    expect(cluster.apiserver.reviews.length).toBeGreaterThan(0);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.textContent('main')).toContain('You are signed out');
