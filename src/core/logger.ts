@@ -1,19 +1,23 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { LOG_REDACT_PATHS, REDACTED, redactCredentials } from './redact.js';
+import { redactCredentials, redactLogFields } from './redact.js';
 
 export type { Logger } from 'pino';
 
 /**
- * JSON logger with the project's redaction. Audit events are ordinary lines with `audit: true` and an
- * `event` name (`review`, `login`, `mint`, `refresh`, `revoke`), so one filter finds them all.
+ * JSON logger with the project's redaction (redact.ts) applied to every line's fields and message.
+ * Audit events are ordinary lines with `audit: true` and an `event` name (`review`, `login`, `mint`,
+ * `refresh`, `revoke`), so one filter finds them all.
  */
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
       level: options.level ?? 'info',
       base: { service: 'kube-oidc-bridge' },
-      redact: { paths: LOG_REDACT_PATHS, censor: REDACTED },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // pino skips formatters for child-logger bindings: pass fields per line, not through child().
+        log: redactLogFields,
+      },
       hooks: {
         // Free-text arguments are scrubbed too: library errors sometimes echo what they were given.
         logMethod(args, method) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { StoreUnavailableError } from '../core/errors.js';
 import { audit, type Logger } from '../core/logger.js';
-import { LOG_REDACT_PATHS, REDACTED, redactCredentials } from '../core/redact.js';
+import { redactCredentials } from '../core/redact.js';
 import { RETRY_AFTER_SECONDS } from '../http/error-status.js';
 import {
   decideTokenReview,
@@ -25,14 +25,6 @@ export interface ReviewHandlerDeps extends ReviewDeps {
 export interface ReviewCaller {
   client?: string;
 }
-
-/**
- * The review audit line is written on every request, so its logger keeps only the top-level redaction
- * paths: pino applies a wildcard path (`*.token`) to every field of every line, which measured ~10× the
- * cost of the rest of a review. The line's fields are built below from a fixed set (never the token;
- * test/verifier/logging.test.ts holds us to it), and free-text reasons from errors are scrubbed.
- */
-const TOP_LEVEL_REDACT_PATHS = LOG_REDACT_PATHS.filter((p) => !p.includes('.') && !p.includes('*'));
 
 const VERSION_LABEL: Record<string, VersionLabel> = {
   'authentication.k8s.io/v1': 'v1',
@@ -82,7 +74,6 @@ export function createReviewHandler(
   deps: ReviewHandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse, caller: ReviewCaller) => void {
   const { instruments, logger, maxBodyBytes } = deps;
-  const auditLogger = logger.child({}, { redact: { paths: TOP_LEVEL_REDACT_PATHS, censor: REDACTED } });
   const auditFields = deps.auditFields ?? {};
 
   function finish(
@@ -94,7 +85,7 @@ export function createReviewHandler(
   ): void {
     const seconds = (performance.now() - started) / 1000;
     instruments.record(result, version, seconds);
-    audit(auditLogger, 'review', {
+    audit(logger, 'review', {
       result,
       version,
       sessionId: fields.sessionId,
