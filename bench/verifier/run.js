@@ -319,6 +319,8 @@ async function main() {
       for (const a of profile.areas) console.log(`  ${fmt(a.share * 100, 1).padStart(5)} %  ${a.name}`);
       console.log('top functions by self time:');
       for (const f of profile.functions) console.log(`  ${fmt(f.share * 100, 1).padStart(5)} %  ${f.name}`);
+      console.log('project functions by inclusive time (own code + what they call):');
+      for (const f of profile.inclusive) console.log(`  ${fmt(f.share * 100, 1).padStart(5)} %  ${f.name}`);
     }
   } finally {
     await Promise.allSettled(servers.map((s) => s.stop()));

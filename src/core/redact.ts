@@ -11,7 +11,7 @@
 export const REDACTED = '[redacted]';
 
 /** Field names (lower-cased) whose values are never logged. */
-const SECRET_KEYS = new Set([
+export const SECRET_KEYS = new Set([
   'token',
   'refreshtoken',
   'refresh_token',

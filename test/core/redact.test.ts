@@ -46,3 +46,60 @@ describe('log redaction', () => {
     expect(redactCredentials('basically fine')).toBe('basically fine');
   });
 });
+
+describe('audit lines', () => {
+  it('have the shape pino gives any line, with redaction applied', async () => {
+    const { audit } = await import('../../src/core/logger.js');
+    const fast = capture();
+    const token = generateCredential('access');
+    audit(fast.logger, 'review', {
+      result: 'authenticated',
+      username: 'jane@example.com',
+      latencyMs: 0.42,
+      ok: true,
+      skipped: undefined,
+      token,
+      reason: `echoed ${token}`,
+    });
+    const general = capture();
+    general.logger.info(
+      {
+        audit: true,
+        event: 'review',
+        result: 'authenticated',
+        username: 'jane@example.com',
+        latencyMs: 0.42,
+        ok: true,
+        token,
+        reason: `echoed ${token}`,
+      },
+      'review',
+    );
+    const a = JSON.parse(fast.lines[0] as string);
+    const b = JSON.parse(general.lines[0] as string);
+    expect(Math.abs(a.time - b.time)).toBeLessThan(1000);
+    expect({ ...a, time: 0 }).toEqual({ ...b, time: 0 });
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    expect(fast.lines[0]).not.toContain(token.slice(4));
+    expect(a.token).toBe(REDACTED);
+  });
+
+  it('fall back to the general path for nested fields, still redacted', async () => {
+    const { audit } = await import('../../src/core/logger.js');
+    const { lines, logger } = capture();
+    audit(logger, 'login', { user: { name: 'jane', password: 'hunter2-hunter2' } });
+    const line = JSON.parse(lines[0] as string);
+    expect(line).toMatchObject({ audit: true, event: 'login', user: { name: 'jane', password: REDACTED } });
+  });
+
+  it('respect the log level', async () => {
+    const { audit } = await import('../../src/core/logger.js');
+    const lines: string[] = [];
+    audit(
+      createLogger({ level: 'warn', destination: { write: (l: string) => lines.push(l) } }),
+      'review',
+      {},
+    );
+    expect(lines).toEqual([]);
+  });
+});
