@@ -1,4 +1,3 @@
-import type Koa from 'koa';
 import type { IssuerConfig } from '../../config/index.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -6,9 +5,7 @@ import type { Metrics } from '../../http/metrics.js';
 import type { MappingSet } from '../../mapping/types.js';
 import type { TokenStore } from '../../store/index.js';
 import type { TokenService } from '../../tokens/index.js';
-import type { LoginPurpose } from '../login/types.js';
-import type { UpstreamRefreshResult } from '../upstream/refresh-upstream.js';
-import type { WebKit } from '../web/web-kit.js';
+import type { IssuerToolkit } from '../issuer-toolkit.js';
 
 /**
  * What the CLI's completion handlers need: they run inside the issuer's login callback, before any
@@ -27,15 +24,10 @@ export interface CompletionDeps {
  * re-checking a user upstream with the stored (encrypted) refresh token. The composition root builds
  * it as `{ ...issuerDeps, ...toolkit }`.
  */
-export interface OAuthDeps extends CompletionDeps {
+export interface OAuthDeps
+  extends CompletionDeps,
+    Pick<IssuerToolkit, 'web' | 'beginUpstreamLogin' | 'refreshUpstream'> {
   tokens: TokenService;
   mapping: MappingSet;
   metrics: Metrics;
-  web: WebKit;
-  beginUpstreamLogin(ctx: Koa.Context, upstreamName: string, purpose: LoginPurpose): Promise<void>;
-  refreshUpstream(
-    upstreamName: string,
-    encryptedRefreshToken: string,
-    options?: { subject?: string },
-  ): Promise<UpstreamRefreshResult>;
 }
