@@ -8,19 +8,50 @@ import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-
  * docs/configuration.md documents each key.
  */
 
-const redisSchema = z.strictObject({
-  /** `redis://[user:pass@]host:port/db` or `rediss://…` for TLS. */
-  url: z.string().regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' }),
+/** `host:port` or `[v6]:port` of a Sentinel or Cluster node. */
+const redisNode = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s[\]]+):\d{1,5}$/, {
+  message: 'expected host:port, e.g. redis-0.redis:6379 or [::1]:26379',
+});
+
+const redisSentinelSchema = z.strictObject({
+  /** The master group name the sentinels monitor (`sentinel monitor NAME …`). */
+  name: z.string().min(1),
+  /** Sentinels asked for the current primary; one reachable sentinel is enough. */
+  nodes: z.array(redisNode).min(1),
+  /** The sentinels' own ACL user and password (the data nodes use store.redis.username/password). */
   username: z.string().min(1).optional(),
   password: secretRef.optional(),
-  /** PEM CA bundle to verify a `rediss://` server against (default: system roots). */
-  tlsCA: filePath.optional(),
-  /** Prefix of every key this project writes (lets several deployments share one Redis). */
-  keyPrefix: z.string().default('kob:'),
-  connectTimeout: duration.default(5),
-  /** Per-command timeout: a review fails (retryable 5xx) rather than hang past the apiserver's own. */
-  commandTimeout: duration.default(2),
 });
+
+const redisClusterSchema = z.strictObject({
+  /** Seed nodes; the client learns the rest of the cluster from any one of them. */
+  nodes: z.array(redisNode).min(1),
+});
+
+const redisSchema = z
+  .strictObject({
+    /** `redis://[user:pass@]host:port/db` or `rediss://…` for TLS. */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' })
+      .optional(),
+    /** Redis Sentinel: the primary is looked up through the sentinels, again after every failover. */
+    sentinel: redisSentinelSchema.optional(),
+    /** Redis Cluster (database 0, hash-tagged keys). */
+    cluster: redisClusterSchema.optional(),
+    username: z.string().min(1).optional(),
+    password: secretRef.optional(),
+    /** PEM CA bundle to verify a `rediss://` server against (default: system roots). */
+    tlsCA: filePath.optional(),
+    /** Prefix of every key this project writes (lets several deployments share one Redis). */
+    keyPrefix: z.string().default('kob:'),
+    connectTimeout: duration.default(5),
+    /** Per-command timeout: a review fails (retryable 5xx) rather than hang past the apiserver's own. */
+    commandTimeout: duration.default(2),
+  })
+  .refine((r) => [r.url, r.sentinel, r.cluster].filter((v) => v !== undefined).length === 1, {
+    message: 'configure exactly one of store.redis.url, store.redis.sentinel or store.redis.cluster',
+  });
 
 const storeSchema = z
   .strictObject({

@@ -1,16 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
-import { ConfigError, StoreUnavailableError } from '../core/errors.js';
+import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redactCredentials } from '../core/redact.js';
+import { createRedisClient, type RedisClient } from './redis-client.js';
 
 /** Reconnect backoff: 100 ms doubling to this cap, so a restarted Redis is found again within ~2 s. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const FIRST_RECONNECT_DELAY_MS = 100;
 
 /**
- * One ioredis connection with the failure behaviour a TokenReview webhook needs:
+ * One ioredis client (a standalone or Sentinel-managed connection, or a Cluster client) with the failure behaviour a TokenReview webhook needs:
  *
  * - **fail fast** while Redis is away: no offline queue, no resending of commands that were in flight
  *   when the connection dropped (a replayed GETDEL or INCR would be wrong), a per-command timeout;
@@ -20,11 +19,13 @@ const FIRST_RECONNECT_DELAY_MS = 100;
  *   the first request after Redis comes back succeeds without restarting the process. Until the
  *   first connection, calls wait for the attempt in flight (a CLI command right after start-up).
  *
- * ioredis' own retry loop is switched off (`retryStrategy: null`) because its timer cannot be
- * brought forward by an arriving request; this class owns reconnection instead.
+ * ioredis' own retry loop is switched off (`retryStrategy`/`clusterRetryStrategy: null`) because its
+ * timer cannot be brought forward by an arriving request; this class owns reconnection instead. With
+ * Sentinel every attempt asks the sentinels for the current primary; with Cluster every attempt
+ * reloads the slot map from the seed nodes.
  */
 export class RedisConnection {
-  readonly client: Redis;
+  readonly client: RedisClient;
   private readonly logger: Logger | undefined;
   private readonly attemptTimeoutMs: number;
   private attempt: Promise<void> | undefined;
@@ -36,7 +37,7 @@ export class RedisConnection {
   constructor(config: RedisConfig, logger?: Logger) {
     this.logger = logger;
     this.attemptTimeoutMs = (config.connectTimeout + config.commandTimeout) * 1000;
-    this.client = new Redis({ ...redisOptions(config), lazyConnect: true });
+    this.client = createRedisClient(config);
     this.client.on('error', (err: Error) => this.onError(err));
     this.client.on('ready', () => this.onReady());
     this.client.on('end', () => this.onEnd());
@@ -141,41 +142,4 @@ export class RedisConnection {
     }, delay);
     this.retryTimer.unref();
   }
-}
-
-/** ioredis options from the configuration: URL parts, ACL credentials, TLS, timeouts. */
-export function redisOptions(config: RedisConfig): RedisOptions {
-  const url = new URL(config.url);
-  const tls = url.protocol === 'rediss:';
-  if (!tls && config.tlsCA !== undefined) {
-    throw new ConfigError([{ path: 'store.redis.tlsCA', message: 'tlsCA needs a rediss:// URL' }]);
-  }
-  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) {
-    throw new ConfigError([{ path: 'store.redis.url', message: 'the database must be a number' }]);
-  }
-  const username = config.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
-  const password = config.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
-  return {
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port ? Number(url.port) : 6379,
-    db,
-    ...(username !== undefined && { username }),
-    ...(password !== undefined && { password }),
-    ...(tls && {
-      tls: {
-        ...(config.tlsCA !== undefined && { ca: readFileSync(config.tlsCA) }),
-      },
-    }),
-    connectTimeout: config.connectTimeout * 1000,
-    commandTimeout: config.commandTimeout * 1000,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    retryStrategy: () => null,
-    // The ready check (INFO) would hold requests while Redis loads its data after a restart, and
-    // needs INFO in the ACL; without it a command during loading fails fast with LOADING instead.
-    enableReadyCheck: false,
-    connectionName: 'kube-oidc-bridge',
-  };
 }

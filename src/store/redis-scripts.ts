@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * Lua scripts for the steps that must be atomic. Each touches keys of one hash tag only (see
@@ -68,6 +69,6 @@ declare module 'ioredis' {
 }
 
 /** Registers the scripts on a client (EVALSHA, falling back to EVAL after a Redis restart). */
-export function defineStoreScripts(client: Redis): void {
+export function defineStoreScripts(client: RedisClient): void {
   for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition);
 }

@@ -27,7 +27,10 @@ interface EphemeralEnvelope {
   value: unknown;
 }
 
-/** Runs a pipeline or transaction and returns its replies, throwing the first command error. */
+/**
+ * Runs a pipeline or transaction and returns its replies, throwing the first command error. Only for
+ * batches within one hash tag: a Cluster client refuses a pipeline that spans nodes.
+ */
 async function execAll(batch: ChainableCommander): Promise<unknown[]> {
   const results = await batch.exec();
   if (results === null) throw new Error('transaction aborted');
@@ -48,7 +51,9 @@ function peekSession(raw: string | null): Partial<SessionRecord> | undefined {
 }
 
 /**
- * The production TokenStore on Redis (standalone, `redis://` or `rediss://`, ACL user/password).
+ * The production TokenStore on Redis: standalone (`redis://` or `rediss://`), Sentinel or Cluster,
+ * with an optional ACL user/password. Every transaction, multi-key command and script touches keys of
+ * one hash tag only, so each runs in one Cluster slot; steps that span slots send one command per slot.
  * Key layout and TTL rules: redis-keys.ts and docs/store.md. Every key is written with a TTL derived
  * from the record's `expiresAt` and the injected clock; index keys live as long as their
  * longest-lived member. Reads re-check `expiresAt` against the clock.
@@ -74,28 +79,28 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
   }
 
   /**
-   * Writes a token and indexes it under its session, then checks the session still exists: if a
-   * revocation ran in between, it either saw the index entry (and deleted the token) or the session
-   * is gone now and the token is deleted here. A revoked session never regains a live token.
+   * Writes a token, then indexes it under its session and checks the session still exists. If a
+   * revocation runs concurrently, it either saw the index entry (and deletes the token, which was
+   * written before) or the session is gone by the check and the token is deleted here: a revoked
+   * session never regains a live token. The token's key has its own hash tag (a review reads it by
+   * hash alone), so on Cluster it lives in another slot than the session: two round trips, in order.
    */
-  async function putToken(
-    sessionId: string,
-    member: string,
-    key: string,
-    write: (b: ChainableCommander) => void,
-    expiresAt: number,
-  ) {
+  async function putToken(sessionId: string, member: string, key: string, json: string, expiresAt: number) {
     const now = clock.now();
     const ttl = expiresAt - now;
     if (ttl <= 0) return;
-    const batch = redis.pipeline().kobIndexAdd(keys.sessionTokens(sessionId), member, expiresAt, now);
-    write(batch);
-    batch.exists(keys.session(sessionId));
-    const replies = await execAll(batch);
-    if (replies[replies.length - 1] === 0) await redis.del(key);
+    await redis.set(key, json, 'EX', ttl);
+    const [, exists] = await execAll(
+      redis
+        .pipeline()
+        .kobIndexAdd(keys.sessionTokens(sessionId), member, expiresAt, now)
+        .exists(keys.session(sessionId)),
+    );
+    if (exists === 0) await redis.del(key);
   }
 
   async function revoke(id: string): Promise<boolean> {
+    // The session and its token index share the hash tag {ID}: one slot, so one transaction.
     const [raw, , members] = (await execAll(
       redis
         .multi()
@@ -104,23 +109,23 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
         .zrange(keys.sessionTokens(id), '0', '-1')
         .del(keys.sessionTokens(id)),
     )) as [string | null, number, string[], number];
-    const cleanup = redis.pipeline();
-    for (const member of members) cleanup.del(...keys.tokenMember(member));
-    cleanup.zrem(keys.allSessions(), id);
+    // Each token and each index is in a slot of its own: separate commands, sent concurrently (a
+    // cluster client routes each to its node; on one node they share the connection's round trip).
+    const cleanup: Promise<number>[] = members.map((member) => redis.del(...keys.tokenMember(member)));
+    cleanup.push(redis.zrem(keys.allSessions(), id));
     // Even an expired or unreadable session record loses its tokens and index entries.
     const session = peekSession(raw);
-    if (typeof session?.username === 'string') cleanup.zrem(keys.userSessions(session.username), id);
-    await execAll(cleanup);
+    if (typeof session?.username === 'string')
+      cleanup.push(redis.zrem(keys.userSessions(session.username), id));
+    await Promise.all(cleanup);
     return raw !== null && (typeof session?.expiresAt !== 'number' || session.expiresAt > clock.now());
   }
 
   async function readSessions(index: string): Promise<SessionRecord[]> {
     const now = clock.now();
     const ids = await redis.zrangebyscore(index, `(${now}`, '+inf');
-    if (ids.length === 0) return [];
-    const batch = redis.pipeline();
-    for (const id of ids) batch.get(keys.session(id));
-    const raws = (await execAll(batch)) as (string | null)[];
+    // One GET per session (each session is its own slot), all in flight at once.
+    const raws = await Promise.all(ids.map((id) => redis.get(keys.session(id))));
     return raws
       .map((raw) => decodeRecord<SessionRecord>(raw, now, 'session'))
       .filter((s): s is SessionRecord => s !== undefined)
@@ -135,13 +140,12 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
         const now = clock.now();
         const ttl = session.expiresAt - now;
         if (ttl <= 0) return;
-        await execAll(
-          redis
-            .pipeline()
-            .set(keys.session(session.id), JSON.stringify(session), 'EX', ttl)
-            .kobIndexAdd(keys.userSessions(session.username), session.id, session.expiresAt, now)
-            .kobIndexAdd(keys.allSessions(), session.id, session.expiresAt, now),
-        );
+        // Three slots (the session, the user's index, the list of all sessions): three commands.
+        await Promise.all([
+          redis.set(keys.session(session.id), JSON.stringify(session), 'EX', ttl),
+          redis.kobIndexAdd(keys.userSessions(session.username), session.id, session.expiresAt, now),
+          redis.kobIndexAdd(keys.allSessions(), session.id, session.expiresAt, now),
+        ]);
       });
     },
 
@@ -176,13 +180,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
     putAccessToken(hash, record) {
       return run('putAccessToken', () => {
         const key = keys.accessToken(hash);
-        return putToken(
-          record.sessionId,
-          `a:${hash}`,
-          key,
-          (b) => b.set(key, JSON.stringify(record), 'EX', record.expiresAt - clock.now()),
-          record.expiresAt,
-        );
+        return putToken(record.sessionId, `a:${hash}`, key, JSON.stringify(record), record.expiresAt);
       });
     },
 
@@ -200,13 +198,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
     putRefreshToken(hash, record) {
       return run('putRefreshToken', () => {
         const key = keys.refreshToken(hash);
-        return putToken(
-          record.sessionId,
-          `r:${hash}`,
-          key,
-          (b) => b.set(key, JSON.stringify(record), 'EX', record.expiresAt - clock.now()),
-          record.expiresAt,
-        );
+        return putToken(record.sessionId, `r:${hash}`, key, JSON.stringify(record), record.expiresAt);
       });
     },
 
