@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 export interface LoopbackReceiver {
   /** The redirect_uri to register in the authorization request. */
   redirectUri: string;
-  /** Resolves with the full callback URL; rejects on timeout or abort. */
+  /** Resolves with the full callback URL; rejects on timeout or when the receiver is closed first. */
   waitForCallback(state: string, timeoutMs: number): Promise<URL>;
+  /** Stops listening and ends a pending wait (its timer must not keep the plugin process alive). */
   close(): Promise<void>;
 }
 
@@ -43,6 +44,7 @@ export async function startLoopbackReceiver(listenAddress = '127.0.0.1:0'): Prom
   const { host, port } = parseListen(listenAddress);
   let expectedState: string | undefined;
   let deliver: ((url: URL) => void) | undefined;
+  let abandon: (() => void) | undefined;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://loopback');
@@ -77,15 +79,24 @@ export async function startLoopbackReceiver(listenAddress = '127.0.0.1:0'): Prom
       return new Promise<URL>((resolve, reject) => {
         const timer = setTimeout(() => {
           deliver = undefined;
+          abandon = undefined;
           reject(new Error(`no login completed within ${Math.round(timeoutMs / 1000)}s`));
         }, timeoutMs);
         deliver = (url) => {
           clearTimeout(timer);
+          abandon = undefined;
           resolve(new URL(`${url.pathname}${url.search}`, `http://${hostPart}:${bound.port}`));
+        };
+        abandon = () => {
+          clearTimeout(timer);
+          deliver = undefined;
+          reject(new Error('the login receiver was closed before a login completed'));
         };
       });
     },
     close() {
+      abandon?.();
+      abandon = undefined;
       return new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
