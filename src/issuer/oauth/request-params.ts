@@ -38,6 +38,12 @@ export function requestClientId(ctx: Koa.Context, params: URLSearchParams): stri
   const header = ctx.get('authorization');
   if (!header.toLowerCase().startsWith('basic ')) return fromBody;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const fromHeader = decodeURIComponent(decoded.split(':')[0] ?? '');
+  let fromHeader: string;
+  try {
+    // RFC 6749 §2.3.1: the client id is form-urlencoded before Basic encoding.
+    fromHeader = decodeURIComponent(decoded.split(':')[0] ?? '');
+  } catch {
+    return undefined; // not valid percent-encoding: an unknown client (401), not a server error
+  }
   return fromBody && fromBody !== fromHeader ? undefined : fromHeader;
 }
