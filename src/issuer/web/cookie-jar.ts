@@ -19,7 +19,7 @@ export class CookieJar {
     const wanted = this.name(base);
     for (const part of (ctx.get('cookie') || '').split(';')) {
       const eq = part.indexOf('=');
-      if (eq > 0 && part.slice(0, eq).trim() === wanted) return decodeURIComponent(part.slice(eq + 1).trim());
+      if (eq > 0 && part.slice(0, eq).trim() === wanted) return decodeCookieValue(part.slice(eq + 1).trim());
     }
     return undefined;
   }
@@ -34,6 +34,15 @@ export class CookieJar {
 
   clear(ctx: Koa.Context, base: string): void {
     this.set(ctx, base, '', 0);
+  }
+}
+
+/** A value we did not encode (not valid percent-encoding) is not one of ours: treat it as absent. */
+function decodeCookieValue(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
   }
 }
 
