@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Router } from '@koa/router';
 import type { VerifierConfig } from '../config/index.js';
+import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../http/metrics.js';
 import { createOpsApp } from '../http/ops-routes.js';
@@ -53,6 +54,12 @@ function pathOf(url: string): string {
 export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> {
   const { config, logger } = deps;
   const tls = config.tls;
+  // The schema refuses this too; the verifier must not fall open to plain HTTP when handed it anyway.
+  if (tls === undefined && !config.insecureHTTP) {
+    throw new ConfigError([
+      { path: 'verifier.tls', message: 'is required (or set insecureHTTP: true, never in production)' },
+    ]);
+  }
   const insecure = tls === undefined || config.insecureHTTP;
   if (insecure) {
     logger.warn(
