@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createMemoryStore, createRedisStore, type TokenStore } from '../../src/store/index.js';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { startTestRedisCluster } from '../support/redis-cluster.js';
+import { SENTINEL_MASTER_NAME, startTestRedisSentinel } from '../support/redis-sentinel.js';
+import { startTestRedis } from '../support/redis-server.js';
 import { accessRecord, refreshRecord, sessionRecord, tokenHash } from './store-fixtures.js';
 
 /** How each implementation under the contract is built; Redis gets a fresh key prefix per test. */
@@ -12,26 +15,27 @@ interface StoreUnderTest {
   teardown(): Promise<void>;
 }
 
-let redis: TestRedis | undefined;
 let prefixSerial = 0;
 
-const implementations: StoreUnderTest[] = [
-  {
-    name: 'memory',
-    async setup() {},
-    create: (clock) => createMemoryStore({ clock }),
-    async teardown() {},
-  },
-  {
-    name: 'redis',
+/** Where a Redis-backed store under the contract connects: one entry per deployment shape. */
+type RedisTarget = Pick<RedisConfig, 'url' | 'sentinel' | 'cluster'>;
+
+/** A Redis store against a real server (or set of servers) the entry starts and stops itself. */
+function redisImplementation(
+  name: string,
+  start: () => Promise<{ target: RedisTarget; close(): Promise<void> }>,
+): StoreUnderTest {
+  let running: { target: RedisTarget; close(): Promise<void> } | undefined;
+  return {
+    name,
     async setup() {
-      redis = await startTestRedis();
+      running = await start();
     },
     create(clock) {
       prefixSerial += 1;
       return createRedisStore({
         config: {
-          url: redis!.url,
+          ...running!.target,
           keyPrefix: `contract${prefixSerial}:`,
           connectTimeout: 2,
           commandTimeout: 2,
@@ -40,9 +44,33 @@ const implementations: StoreUnderTest[] = [
       });
     },
     async teardown() {
-      await redis?.close();
+      await running?.close();
     },
+  };
+}
+
+const implementations: StoreUnderTest[] = [
+  {
+    name: 'memory',
+    async setup() {},
+    create: (clock) => createMemoryStore({ clock }),
+    async teardown() {},
   },
+  redisImplementation('redis', async () => {
+    const redis = await startTestRedis();
+    return { target: { url: redis.url }, close: () => redis.close() };
+  }),
+  redisImplementation('redis sentinel', async () => {
+    const setup = await startTestRedisSentinel();
+    return {
+      target: { sentinel: { name: SENTINEL_MASTER_NAME, nodes: setup.seeds } },
+      close: () => setup.close(),
+    };
+  }),
+  redisImplementation('redis cluster', async () => {
+    const cluster = await startTestRedisCluster();
+    return { target: { cluster: { nodes: cluster.seeds } }, close: () => cluster.close() };
+  }),
 ];
 
 describe.each(implementations)('TokenStore contract: $name', (impl) => {
