@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TokensConfig } from '../../src/config/index.js';
+import type { RedisConfig, TokensConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { hashCredential } from '../../src/core/token-format.js';
 import { createMemoryStore, createRedisStore, type TokenStore } from '../../src/store/index.js';
 import { TokenService } from '../../src/tokens/index.js';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { startTestRedisCluster } from '../support/redis-cluster.js';
+import { SENTINEL_MASTER_NAME, startTestRedisSentinel } from '../support/redis-sentinel.js';
+import { startTestRedis } from '../support/redis-server.js';
 
 const CONFIG: TokensConfig = {
   accessTokenTTL: 900,
@@ -16,33 +18,51 @@ const CONFIG: TokensConfig = {
 const AUDIENCE = ['https://kubernetes.default.svc'];
 const CLIENT = 'kube-oidc-bridge';
 
-let redis: TestRedis | undefined;
 let prefixSerial = 0;
+const servers: { close(): Promise<void> }[] = [];
 
-const stores = [
-  { name: 'memory', setup: async () => {}, create: (clock: ManualClock) => createMemoryStore({ clock }) },
-  {
-    name: 'redis',
+type RedisTarget = Pick<RedisConfig, 'url' | 'sentinel' | 'cluster'>;
+
+/** A Redis store on servers the entry starts itself: standalone, Sentinel or Cluster. */
+function redisStore(name: string, start: () => Promise<{ target: RedisTarget; close(): Promise<void> }>) {
+  let target: RedisTarget | undefined;
+  return {
+    name,
     async setup() {
-      redis = await startTestRedis();
+      const started = await start();
+      servers.push(started);
+      target = started.target;
     },
     create(clock: ManualClock): TokenStore {
       prefixSerial += 1;
       return createRedisStore({
-        config: {
-          url: redis!.url,
-          keyPrefix: `tokens${prefixSerial}:`,
-          connectTimeout: 2,
-          commandTimeout: 2,
-        },
+        config: { ...target!, keyPrefix: `tokens${prefixSerial}:`, connectTimeout: 2, commandTimeout: 2 },
         clock,
       });
     },
-  },
+  };
+}
+const stores = [
+  { name: 'memory', setup: async () => {}, create: (clock: ManualClock) => createMemoryStore({ clock }) },
+  redisStore('redis', async () => {
+    const redis = await startTestRedis();
+    return { target: { url: redis.url }, close: () => redis.close() };
+  }),
+  redisStore('redis sentinel', async () => {
+    const setup = await startTestRedisSentinel();
+    return {
+      target: { sentinel: { name: SENTINEL_MASTER_NAME, nodes: setup.seeds } },
+      close: () => setup.close(),
+    };
+  }),
+  redisStore('redis cluster', async () => {
+    const cluster = await startTestRedisCluster();
+    return { target: { cluster: { nodes: cluster.seeds } }, close: () => cluster.close() };
+  }),
 ];
 
 afterAll(async () => {
-  await redis?.close();
+  await Promise.all(servers.map((s) => s.close()));
 });
 
 describe.each(stores)('TokenService on the $name store', (impl) => {
