@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import type { LoginCompletionHandler } from '../login/types.js';
+import { problemPages } from '../pages/problem-page.js';
 import { createAuthorizationCompletion } from './authorization-code.js';
 import { registerAuthorize } from './authorize.js';
 import type { CompletionDeps, OAuthDeps } from './deps.js';
@@ -31,6 +32,14 @@ export function createOAuthRouter(deps: OAuthDeps): Router {
     OAUTH_PATHS.userinfo,
   ];
   router.use(jsonEndpoints, oauthInfrastructureErrors(deps.logger));
+  // A browser visits these: failures get the issuer's HTML problem pages, not the JSON fallback.
+  const pages = [
+    OAUTH_PATHS.authorize,
+    OAUTH_PATHS.authorizeContinue,
+    OAUTH_PATHS.device,
+    OAUTH_PATHS.deviceConfirm,
+  ];
+  router.use(pages, problemPages(deps.logger));
   registerMetadata(router, deps.issuer);
   registerAuthorize(router, deps);
   registerToken(router, deps);
