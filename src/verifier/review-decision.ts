@@ -1,5 +1,5 @@
-import type { MappingOutcome, MappingSet } from '../mapping/types.js';
-import type { AccessTokenRecord } from '../store/types.js';
+import type { MappingOutcome, MappingSet } from '../mapping/index.js';
+import type { AccessTokenRecord } from '../store/index.js';
 import type { TokenReviewRequest, TokenReviewStatus } from './token-review.js';
 
 /** How a review ended; also the `result` label of the review metrics and the audit line. */

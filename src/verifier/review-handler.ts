@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { StoreUnavailableError } from '../core/errors.js';
 import { audit, type Logger } from '../core/logger.js';
 import { redactCredentials } from '../core/redact.js';
-import { RETRY_AFTER_SECONDS } from '../http/error-status.js';
+import { RETRY_AFTER_SECONDS } from '../http/index.js';
 import {
   decideTokenReview,
   type ReviewDecision,

@@ -1,5 +1,5 @@
 import type { Counter, Histogram } from 'prom-client';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../http/index.js';
 
 /** Review outcomes that are not a decision on the token: the request itself was refused or failed. */
 export type ReviewFailure = 'bad_request' | 'unavailable';

@@ -1,8 +1,8 @@
 import type { IssuerConfig } from '../../config/index.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { Metrics } from '../../http/metrics.js';
-import type { MappingSet } from '../../mapping/types.js';
+import type { Metrics } from '../../http/index.js';
+import type { MappingSet } from '../../mapping/index.js';
 import type { TokenStore } from '../../store/index.js';
 import type { TokenService } from '../../tokens/index.js';
 import type { IssuerToolkit } from '../issuer-toolkit.js';

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { UserInfo } from '../../core/identity.js';
-import type { SessionRecord } from '../../store/types.js';
+import type { SessionRecord } from '../../store/index.js';
 import { renderProblemPage } from '../pages/problem-page.js';
 import { renderResultPage } from '../pages/result-page.js';
 import { renderStartPage } from '../pages/start-page.js';

@@ -2,7 +2,7 @@ import type { IssuerConfig } from '../../config/index.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Metrics } from '../../http/index.js';
-import type { MappingSet } from '../../mapping/types.js';
+import type { MappingSet } from '../../mapping/index.js';
 import type { TokenService } from '../../tokens/index.js';
 import type { UpstreamRegistry } from '../upstream/upstream-registry.js';
 import type { WebKit } from '../web/web-kit.js';

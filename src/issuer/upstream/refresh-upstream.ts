@@ -1,6 +1,6 @@
 import { refreshTokenGrant } from 'openid-client';
 import type { Claims, UserInfo } from '../../core/identity.js';
-import type { MappingSet } from '../../mapping/types.js';
+import type { MappingSet } from '../../mapping/index.js';
 import type { SecretBox } from './secret-box.js';
 import { collectUpstreamIdentity } from './upstream-claims.js';
 import { translateUpstreamError } from './upstream-errors.js';

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { BridgeError } from '../../core/errors.js';
-import type { TokenStore } from '../../store/types.js';
+import type { TokenStore } from '../../store/index.js';
 
 const WINDOW_SECONDS = 60;
 
