@@ -10,6 +10,7 @@ import { TokenService } from '../../src/tokens/index.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { commandCounts, diffCounts } from './redis-command-stats.js';
 import { accessRecord, sessionRecord, tokenHash } from './store-fixtures.js';
 
 const TOKENS = {
@@ -441,20 +442,3 @@ describe('Redis store: rediss:// with TLS', () => {
     }
   });
 });
-
-async function commandCounts(admin: Redis): Promise<Record<string, number>> {
-  const info = await admin.info('commandstats');
-  const counts: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1]!] = Number(match[2]);
-  return counts;
-}
-
-/** Commands run between two snapshots, leaving out the INFO calls that took them. */
-function diffCounts(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const diff: Record<string, number> = {};
-  for (const [name, calls] of Object.entries(after)) {
-    const delta = calls - (before[name] ?? 0);
-    if (delta > 0 && name !== 'info') diff[name] = delta;
-  }
-  return diff;
-}

@@ -29,7 +29,8 @@ export async function startTestRedisSentinel(): Promise<TestRedisSentinel> {
   const started: TestRedis[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'kob-sentinel-'));
   try {
-    const primary = await startTestRedis();
+    // Diskless sync starts at once instead of after Redis' default 5 s of waiting for more replicas.
+    const primary = await startTestRedis({ args: ['--repl-diskless-sync-delay', '0'] });
     started.push(primary);
     const replica = await startTestRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
     started.push(replica);
@@ -49,6 +50,10 @@ export async function startTestRedisSentinel(): Promise<TestRedisSentinel> {
       portArgs: (port) => [conf, '--sentinel', '--port', String(port)],
     });
     started.push(sentinel);
+    // ROLE on a replica: slave, host, port, state, offset; `connected` once the initial sync is done.
+    await until('the replica to finish its initial sync', async () =>
+      (await replica.command('ROLE')).includes('connected'),
+    );
     await until('the sentinel to see the replica', async () =>
       (await sentinel.command('SENTINEL', 'REPLICAS', SENTINEL_MASTER_NAME)).includes(String(replica.port)),
     );
