@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
@@ -42,6 +43,23 @@ export function createRedisClient(config: RedisConfig): RedisClient {
   });
 }
 
+/**
+ * Connects the client. A Cluster is "ready" once it knows the slot map, but its connections to the
+ * masters open lazily on first use, and with the offline queue off a command that reaches a node
+ * while its connection is still opening fails at once (several commands of one step sent together
+ * would race it). So the masters are connected here too, before the first command.
+ */
+export async function connectClient(client: RedisClient): Promise<void> {
+  await client.connect();
+  if (!(client instanceof Cluster)) return;
+  await Promise.all(
+    client.nodes('master').map((node) => {
+      if (node.status === 'ready') return undefined;
+      return node.status === 'wait' ? node.connect() : once(node, 'ready');
+    }),
+  );
+}
+
 /** Standalone and Sentinel: ioredis' offline queue and retry loop are off; RedisConnection owns both. */
 const standaloneFailFast = {
   lazyConnect: true,
@@ -68,14 +86,16 @@ function nodeOptions(config: RedisConfig) {
 /**
  * Redis Cluster. The cluster-level offline queue and retry loop are off like for a single node; the
  * per-node connections ioredis creates inherit the node options. ioredis still follows MOVED/ASK
- * redirections and retries a command once a failover has moved its slot (`retryDelayOnFailover`,
- * bounded by `maxRedirections`): that is how a cluster client finds the new owner of a slot.
+ * redirections (the command did not run; that is how a client finds a slot's new owner) and retries
+ * on CLUSTERDOWN/TRYAGAIN replies (also not run), but a command whose connection dropped is not sent
+ * again (`retryDelayOnFailover: 0`): it may have run, and a replayed GETDEL or INCR would be wrong.
  */
 function createClusterClient(config: RedisConfig, nodes: string[]): Cluster {
   return new Cluster(nodes.map(parseNode), {
     lazyConnect: true,
     enableOfflineQueue: false,
     clusterRetryStrategy: () => null,
+    retryDelayOnFailover: 0,
     slotsRefreshTimeout: config.commandTimeout * 1000,
     // CLUSTER INFO before the first command: a cluster whose state is `fail` is not "ready".
     enableReadyCheck: true,

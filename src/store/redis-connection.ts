@@ -2,7 +2,7 @@ import type { RedisConfig } from '../config/index.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redactCredentials } from '../core/redact.js';
-import { createRedisClient, type RedisClient } from './redis-client.js';
+import { connectClient, createRedisClient, type RedisClient } from './redis-client.js';
 
 /** Reconnect backoff: 100 ms doubling to this cap, so a restarted Redis is found again within ~2 s. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
@@ -102,7 +102,7 @@ export class RedisConnection {
         this.client.disconnect();
       }, this.attemptTimeoutMs);
       deadline.unref();
-      this.client.connect().then(
+      connectClient(this.client).then(
         () => {
           clearTimeout(deadline);
           resolve();
