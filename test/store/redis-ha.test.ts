@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/config/index.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
@@ -130,8 +130,17 @@ describe('Redis store on a real Redis Cluster (three masters)', () => {
   }
 });
 
-describe('Redis store on a real Redis Sentinel (primary, replica, one sentinel)', () => {
+describe('Redis store on a real Redis Sentinel (two data nodes, one sentinel)', () => {
   let sentinel: TestRedisSentinel;
+
+  function sentinelConfig(keyPrefix: string, password?: string): RedisConfig {
+    const nodes = sentinel.seeds;
+    return {
+      sentinel: { name: SENTINEL_MASTER_NAME, nodes, ...(password && { password }) },
+      keyPrefix,
+      ...TIMEOUTS,
+    };
+  }
 
   beforeAll(async () => {
     sentinel = await startTestRedisSentinel();
@@ -140,33 +149,70 @@ describe('Redis store on a real Redis Sentinel (primary, replica, one sentinel)'
     await sentinel.close();
   });
 
-  it('finds the primary through the sentinel, and after a failover carries on with the promoted replica', async () => {
+  it('a failover ordered through the sentinel (old primary still up): the store follows to the new primary', async () => {
     const clock = new ManualClock(systemClock.now());
-    const store = createRedisStore({
-      config: {
-        sentinel: { name: SENTINEL_MASTER_NAME, nodes: sentinel.seeds },
-        keyPrefix: 'ha:',
-        ...TIMEOUTS,
-      },
-      clock,
-    });
-    const primary = new Redis({ port: sentinel.primary.port, lazyConnect: true });
+    const store = createRedisStore({ config: sentinelConfig('switch:'), clock });
+    try {
+      const before = await sentinel.primary();
+      const first = sessionRecord(clock.now());
+      await store.putSession(first);
+      expect(await before.command('EXISTS', `switch:session:{${first.id}}`)).toBe(':1\r\n');
+      const replica = await sentinel.replica();
+      // Only what reached the replica survives the failover.
+      await until(
+        'the replica to have the session',
+        async () => (await replica.command('EXISTS', `switch:session:{${first.id}}`)) === ':1\r\n',
+      );
+
+      // NOGOODSLAVE until the sentinel has talked to the replica itself, not only heard of it.
+      await until(
+        'the sentinel to accept a failover',
+        async () =>
+          (await sentinel.sentinel.command('SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME)) === '+OK\r\n',
+      );
+      await until('the sentinel to name the other node', async () => (await sentinel.primary()) !== before);
+      const after = await sentinel.primary();
+
+      // The old primary still accepts writes until the sentinel demotes it (its next INFO round, up
+      // to 10 s); the store must notice the switch itself and write to the new primary within moments.
+      await until(
+        'a write through the store to land on the new primary',
+        async () => {
+          const next = sessionRecord(clock.now());
+          await store.putSession(next);
+          return (await after.command('EXISTS', `switch:session:{${next.id}}`)) === ':1\r\n';
+        },
+        3000,
+      );
+      // What the sentinel would do next; done now so the next test has a replica again.
+      await before.command('REPLICAOF', '127.0.0.1', String(after.port));
+      expect(await store.getSession(first.id)).toEqual(first);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the primary stops: the sentinel promotes the replica and the same store carries on', async () => {
+    await sentinel.replicaInSync();
+    const clock = new ManualClock(systemClock.now());
+    const store = createRedisStore({ config: sentinelConfig('ha:'), clock });
+    const primary = await sentinel.primary();
+    const replica = await sentinel.replica();
     try {
       const now = clock.now();
       const session = sessionRecord(now);
       const hash = tokenHash('at');
       await store.putSession(session);
       await store.putAccessToken(hash, accessRecord(session, now));
-      expect(await primary.exists(`ha:at:{${hash}}`)).toBe(1);
+      expect(await primary.command('EXISTS', `ha:at:{${hash}}`)).toBe(':1\r\n');
       // Only what reached the replica survives the failover.
-      expect(await primary.wait(1, 2000)).toBe(1);
-      primary.disconnect();
-
-      await sentinel.primary.stop();
       await until(
-        'the sentinel to promote the replica',
-        async () => (await sentinel.primaryPort()) === sentinel.replica.port,
+        'the replica to have the token',
+        async () => (await replica.command('EXISTS', `ha:at:{${hash}}`)) === ':1\r\n',
       );
+
+      await primary.stop();
+      await until('the sentinel to promote the replica', async () => (await sentinel.primary()) === replica);
       await until(
         'the store to reach the promoted replica',
         async () => (await store.getAccessToken(hash)) !== undefined,
@@ -176,7 +222,37 @@ describe('Redis store on a real Redis Sentinel (primary, replica, one sentinel)'
       await store.putAccessToken(later, accessRecord(session, now));
       expect(await store.getAccessToken(later)).toEqual(accessRecord(session, now));
     } finally {
-      primary.disconnect();
+      await store.close();
+    }
+  });
+});
+
+describe('Redis store on a Redis Sentinel that requires a password', () => {
+  let sentinel: TestRedisSentinel;
+
+  beforeAll(async () => {
+    sentinel = await startTestRedisSentinel({ sentinelPassword: 'sentinel-secret' });
+  });
+  afterAll(async () => {
+    await sentinel.close();
+  });
+
+  it.each([
+    ['the right password works', 'sentinel-secret', true],
+    ['a wrong password is a store error', 'wrong', false],
+  ])('%s', async (_name, password, works) => {
+    const store = createRedisStore({
+      config: {
+        sentinel: { name: SENTINEL_MASTER_NAME, nodes: sentinel.seeds, password },
+        keyPrefix: 'auth:',
+        ...TIMEOUTS,
+      },
+      clock: systemClock,
+    });
+    try {
+      if (works) await expect(store.ping()).resolves.toBeUndefined();
+      else await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
       await store.close();
     }
   });
