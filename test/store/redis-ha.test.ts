@@ -4,6 +4,7 @@ import type { RedisConfig } from '../../src/config/index.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { createRedisStore } from '../../src/store/index.js';
+import { freePort } from '../support/free-port.js';
 import { startTestRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
 import {
   SENTINEL_MASTER_NAME,
@@ -252,6 +253,30 @@ describe('Redis store on a Redis Sentinel that requires a password', () => {
     try {
       if (works) await expect(store.ping()).resolves.toBeUndefined();
       else await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('Redis store: Sentinel or Cluster unreachable', () => {
+  it.each([
+    ['no sentinel answers', (seed: string) => ({ sentinel: { name: SENTINEL_MASTER_NAME, nodes: [seed] } })],
+    ['no cluster seed node answers', (seed: string) => ({ cluster: { nodes: [seed] } })],
+  ])('%s: calls fail fast with StoreUnavailableError, nothing is queued', async (_name, target) => {
+    const seed = `127.0.0.1:${await freePort()}`;
+    const store = createRedisStore({
+      config: { ...target(seed), keyPrefix: 'down:', ...TIMEOUTS },
+      clock: systemClock,
+    });
+    try {
+      const started = Date.now();
+      const results = await Promise.allSettled([store.ping(), store.getAccessToken(tokenHash('at'))]);
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+      }
+      expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       await store.close();
     }
