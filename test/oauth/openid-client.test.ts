@@ -25,7 +25,8 @@ describe('openid-client against the issuer', () => {
     await harness?.close();
   });
 
-  async function codeFlow(audience: string, user = { username: 'alice', password: 'alice-password' }) {
+  /** Runs the browser part of the code flow; returns what the CLI's loopback receiver got. */
+  async function authorize(audience: string, user = { username: 'alice', password: 'alice-password' }) {
     const receiver = await startLoopbackReceiver();
     try {
       const verifier = oidc.randomPKCECodeVerifier();
@@ -39,13 +40,18 @@ describe('openid-client against the issuer', () => {
       });
       const callback = receiver.waitForCallback(state, 20_000);
       await signInThroughIdp(new HttpBrowser(), url.href, user);
-      return await oidc.authorizationCodeGrant(config, await callback, {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      });
+      return { callback: await callback, verifier, state, redirectUri: receiver.redirectUri };
     } finally {
       await receiver.close();
     }
+  }
+
+  async function codeFlow(audience: string, user = { username: 'alice', password: 'alice-password' }) {
+    const { callback, verifier, state } = await authorize(audience, user);
+    return oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
   }
 
   async function audiencesOf(token: string): Promise<string[] | string> {
@@ -74,6 +80,32 @@ describe('openid-client against the issuer', () => {
     expect(tokens.refresh_token).toMatch(/^kobrt_/);
     expect(tokens.expires_in).toBeGreaterThan(800);
     expect(await audiencesOf(tokens.access_token)).toEqual([DEV_AUDIENCE]);
+  });
+
+  it('authorization code reuse: refused, and the tokens issued from its first use are revoked', async () => {
+    const { callback, verifier, state, redirectUri } = await authorize(DEV_AUDIENCE);
+    const first = await oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    expect(await audiencesOf(first.access_token)).toEqual([DEV_AUDIENCE]);
+    const replay = await fetch(`${harness.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: 'kube-oidc-bridge',
+        code: callback.searchParams.get('code') as string,
+        code_verifier: verifier,
+        redirect_uri: redirectUri,
+      }),
+    });
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await audiencesOf(first.access_token)).toBe('unknown');
+    await expect(
+      oidc.refreshTokenGrant(config, first.refresh_token as string, { audience: DEV_AUDIENCE }),
+    ).rejects.toThrow();
   });
 
   it('one login serves several clusters: refresh with another audience returns a token for it', async () => {
