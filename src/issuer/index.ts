@@ -11,7 +11,7 @@ export type { UpstreamRefreshResult } from './upstream/refresh-upstream.js';
 export { MIN_KEY_BYTES, SecretBox } from './upstream/secret-box.js';
 export { translateUpstreamError, type UpstreamStep } from './upstream/upstream-errors.js';
 export type { UpstreamRegistry } from './upstream/upstream-registry.js';
-export { CookieJar, isLoopbackHttp } from './web/cookie-jar.js';
+export { CookieJar } from './web/cookie-jar.js';
 export { CsrfGuard } from './web/csrf.js';
 export { readFormBody } from './web/form-body.js';
 export { escapeHtml, html, SafeHtml } from './web/html.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as oidc from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
 import { createCaFetch } from '../../http/ca-fetch.js';
+import { isLoopbackHttp } from '../../http/loopback-url.js';
 
 /**
  * The CLI's OAuth client: openid-client pointed at the issuer's RFC 8414 metadata, as the one public
@@ -12,13 +13,6 @@ export interface IssuerConnectionOptions {
   issuer: string;
   clientId: string;
   caFile?: string;
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-/** True for `http://127.0.0.1…`, `http://[::1]…`, `http://localhost…`. */
-export function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
 }
 
 /** Runs discovery and returns the openid-client Configuration. */

@@ -45,15 +45,3 @@ function decodeCookieValue(raw: string): string | undefined {
     return undefined;
   }
 }
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** True when `url` is plain http on a loopback host: the only case where cookies may drop `Secure`. */
-export function isLoopbackHttp(url: URL): boolean {
-  return (
-    url.protocol === 'http:' &&
-    (LOOPBACK_HOSTS.has(url.hostname) ||
-      url.hostname.startsWith('127.') ||
-      url.hostname.endsWith('.localhost'))
-  );
-}

@@ -1,9 +1,10 @@
 import { hkdfSync } from 'node:crypto';
 import type { IssuerConfig } from '../../config/index.js';
 import { ConfigError } from '../../core/errors.js';
+import { isLoopbackHttp } from '../../http/loopback-url.js';
 import type { TokenStore } from '../../store/index.js';
 import { MIN_KEY_BYTES, SecretBox } from '../upstream/secret-box.js';
-import { CookieJar, isLoopbackHttp } from './cookie-jar.js';
+import { CookieJar } from './cookie-jar.js';
 import { CsrfGuard } from './csrf.js';
 import { RateLimiter } from './rate-limiter.js';
 
