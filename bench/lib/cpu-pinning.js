@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
 /**
- * Core pinning with taskset(1), as DESIGN §10 asks: the server under test alone on core 0; the load
+ * Core pinning with taskset(1), as docs/design.md §10 asks: the server under test alone on core 0; the load
  * generator and Redis on core 1. On a machine with one core (or without taskset) nothing is pinned and
  * the figures say so.
  */

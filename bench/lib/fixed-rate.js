@@ -12,7 +12,7 @@ export function quantile(sorted, q) {
  * An open-loop, fixed-rate load: request i is due at start + i/rate whatever happened to earlier
  * ones, and its latency is measured from when it was due, not from when it could be sent. A server that
  * stalls therefore shows the queueing it caused (no coordinated omission, as in wrk2). autocannon's -R
- * fires each second's budget in a burst instead (DESIGN §10), so it is only used for max throughput.
+ * fires each second's budget in a burst instead (docs/design.md §10), so it is only used for max throughput.
  *
  * @param {object} o
  * @param {string} o.url

@@ -3,7 +3,7 @@ import { UsageError } from './io.js';
 
 /**
  * The dispatcher. Deliberately tiny and import-free: kubectl runs `kube-oidc-bridge login` before every
- * command, so each command is loaded only when asked for (DESIGN §5: the cached path must not load
+ * command, so each command is loaded only when asked for (docs/design.md §5: the cached path must not load
  * koa, ioredis or openid-client).
  */
 interface CommandEntry {

@@ -1,5 +1,5 @@
 /**
- * The built-in `system:` guard (DESIGN §3, §6.6). `system:masters` bypasses all authorization, and other
+ * The built-in `system:` guard (docs/design.md §3, §6.6). `system:masters` bypasses all authorization, and other
  * `system:` names impersonate nodes, controllers and service accounts, so such a name may only come from a
  * rule an admin wrote on purpose: a `groupMap` entry, or an admin-minted identity with `allowSystem`. A
  * `system:` value reaching us from the IdP (a claim, or an expression over claims) refuses the whole mapping.

@@ -65,9 +65,9 @@ function send(
 /**
  * The TokenReview endpoint as a bare node:http handler: read a bounded body, parse, run the guard
  * ladder (one store read), answer, then one metric update and one audit line. Deliberately not koa:
- * the review path is the hot path (DESIGN §10).
+ * the review path is the hot path (docs/design.md §10).
  *
- * Status codes (DESIGN §3): 200 for every decision; 400 for a malformed, oversized or wrong-kind
+ * Status codes (docs/design.md §3): 200 for every decision; 400 for a malformed, oversized or wrong-kind
  * body; 503 with Retry-After when the store fails, which the apiserver retries and never caches.
  */
 export function createReviewHandler(
@@ -117,7 +117,7 @@ export function createReviewHandler(
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) logger.error({ err }, 'token review failed');
       else instruments.storeError();
-      // Retry-After makes the apiserver retry a 503; without it a 503 is final (DESIGN §3).
+      // Retry-After makes the apiserver retry a 503; without it a 503 is final (docs/design.md §3).
       send(res, 503, statusBody(503, 'ServiceUnavailable', 'token store unavailable, retry'), {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });

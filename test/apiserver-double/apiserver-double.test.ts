@@ -31,7 +31,7 @@ function httpAnswer(status: number, headers: Record<string, string> = {}): Respo
   });
 }
 
-describe('kube-apiserver double (DESIGN §3)', () => {
+describe('kube-apiserver double (docs/design.md §3)', () => {
   const certs = createCertWorkspace();
   let webhook: ThrowawayWebhook;
 

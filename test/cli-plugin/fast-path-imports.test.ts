@@ -9,7 +9,7 @@ import { writeCacheEntry } from '../../src/cli/plugin/token-cache.js';
 
 /**
  * kubectl runs the plugin before every command: the cached answer must load only the dispatcher and
- * the fast path (DESIGN §5, §10), never koa, ioredis, openid-client, pino, zod or yaml. Node's own
+ * the fast path (docs/design.md §5, §10), never koa, ioredis, openid-client, pino, zod or yaml. Node's own
  * module debug log (NODE_DEBUG=esm) lists every file the built binary loads.
  */
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

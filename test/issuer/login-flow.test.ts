@@ -18,7 +18,7 @@ import {
 
 /**
  * Browser sign-in through a real IdP (oidc-provider), driven over HTTP with a cookie jar. Each case
- * names the behaviour of DESIGN §6.3/§6.4 it protects.
+ * names the behaviour of docs/design.md §6.3/§6.4 it protects.
  */
 
 let idp: TestIdp;

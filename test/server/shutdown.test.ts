@@ -21,7 +21,7 @@ import {
 import { buildCli, type ServeProcess, spawnServe } from './serve-process.js';
 
 /**
- * Graceful shutdown of the real binary (DESIGN §7): on SIGTERM `serve` stops accepting connections,
+ * Graceful shutdown of the real binary (docs/design.md §7): on SIGTERM `serve` stops accepting connections,
  * finishes the review in flight, drops idle keep-alive connections, closes the store and exits 0.
  */
 

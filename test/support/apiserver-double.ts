@@ -20,7 +20,7 @@ import { type CertWorkspace, createCertWorkspace } from './certs.js';
 /**
  * A kube-apiserver double: the only stand-in in this project's tests. It authenticates bearer tokens
  * through a token webhook exactly as kube-apiserver's `--authentication-token-webhook-*` flags make it
- * do (DESIGN §3: kubeconfig, mTLS, request bytes, version check, audiences, retries, 2-minute cache), and
+ * do (docs/design.md §3: kubeconfig, mTLS, request bytes, version check, audiences, retries, 2-minute cache), and
  * serves kubectl over HTTPS just enough to show who the webhook said the caller is.
  */
 export interface ApiserverDoubleOptions {

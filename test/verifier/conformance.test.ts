@@ -15,7 +15,7 @@ import { type HttpAnswer, type PostOptions, postRaw } from './https-post.js';
 import { CLUSTER_AUDIENCE, createVerifierPki, type VerifierPki, verifierConfig } from './verifier-fixture.js';
 
 /**
- * TokenReview conformance (DESIGN §3): real request bytes as kube-apiserver sends them, over mTLS, to a
+ * TokenReview conformance (docs/design.md §3): real request bytes as kube-apiserver sends them, over mTLS, to a
  * running verifier on a real Redis. Each case names the behaviour; the answer is checked on the wire.
  */
 

@@ -12,7 +12,7 @@ import { postRaw } from './https-post.js';
 import { createVerifierPki, type VerifierPki, verifierConfig } from './verifier-fixture.js';
 
 /**
- * DESIGN §6.2 and §7: the logs of a verifier run never contain a token (not in audit lines, not in
+ * docs/design.md §6.2 and §7: the logs of a verifier run never contain a token (not in audit lines, not in
  * error messages, not in refused bodies), `authorization` is redacted, and every review request
  * leaves exactly one audit line with who, which session, the result and the latency.
  */

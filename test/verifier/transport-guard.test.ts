@@ -7,7 +7,7 @@ import type { TokenStore } from '../../src/store/index.js';
 import { startVerifier } from '../../src/verifier/index.js';
 
 /**
- * DESIGN §6.5: plain HTTP only when `insecureHTTP` says so. The config schema already refuses a verifier
+ * docs/design.md §6.5: plain HTTP only when `insecureHTTP` says so. The config schema already refuses a verifier
  * section without `tls`; the verifier itself must not fall back to plain HTTP when handed one anyway.
  */
 describe('verifier transport', () => {

@@ -3,7 +3,7 @@ import { formatExecCredential, MIN_REMAINING_LIFETIME, readExecInfo } from './ex
 import { readCacheEntry } from './token-cache.js';
 
 /**
- * kubectl runs `kube-oidc-bridge login` before every command (DESIGN §5). When the cache holds a token
+ * kubectl runs `kube-oidc-bridge login` before every command (docs/design.md §5). When the cache holds a token
  * with enough life left, this answers without loading the OAuth client, the HTTP stack or the flag
  * parser: only node:fs, node:crypto and node:path (through the modules imported above).
  *

@@ -7,7 +7,7 @@ import { renderStartPage } from '../pages/start-page.js';
 import { clearWebSession, readWebSession } from './web-session-cookie.js';
 import type { WebSessionDeps } from './web-session-deps.js';
 
-/** The identity the verifier derives from a session, with the same rules (DESIGN §4). */
+/** The identity the verifier derives from a session, with the same rules (docs/design.md §4). */
 function userAsVerifierSees(deps: WebSessionDeps, session: SessionRecord): UserInfo | undefined {
   const identity = session.identity;
   const outcome =

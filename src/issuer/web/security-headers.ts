@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 
 /**
- * Headers on every issuer response (DESIGN §6.4). Pages load only same-origin scripts and styles (no
+ * Headers on every issuer response (docs/design.md §6.4). Pages load only same-origin scripts and styles (no
  * inline script at all), cannot be framed (clickjacking on the token page), never leak the URL (which
  * may hold an authorization code) in a Referer, and are not cached by default: the result page shows a
  * bearer token. Forms may post to the issuer and to the upstream IdPs (Chrome applies `form-action` to
