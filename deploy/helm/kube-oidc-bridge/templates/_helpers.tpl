@@ -103,15 +103,54 @@ Output: YAML {config: {...}, sources: [{kind, name, key, path}]}.
 {{- end -}}
 {{- $config := dict -}}
 
-{{- /* store.redis: the URL stays, credentials and CA come from mounted files. */ -}}
+{{- /* store.redis: exactly one of url / sentinel / cluster; credentials and CA come from mounted files. */ -}}
 {{- $r := $v.store.redis -}}
-{{- if not $r.url -}}
-{{- fail "store.redis.url is required (replicas share their state through Redis)" -}}
+{{- $sentinel := default dict $r.sentinel -}}
+{{- $sp := default dict $sentinel.password -}}
+{{- $cluster := default dict $r.cluster -}}
+{{- $modes := list -}}
+{{- if $r.url -}}
+{{- $modes = append $modes "url" -}}
 {{- end -}}
+{{- /* Any sentinel key set selects Sentinel, so sentinel credentials are never silently ignored. */ -}}
+{{- if or $sentinel.name $sentinel.nodes $sentinel.username (not (kindIs "map" $sp)) $sp.secretName (without (keys $sp) "key" "secretName") -}}
+{{- $modes = append $modes "sentinel" -}}
+{{- end -}}
+{{- if $cluster.nodes -}}
+{{- $modes = append $modes "cluster" -}}
+{{- end -}}
+{{- if eq (len $modes) 0 -}}
+{{- fail "store.redis: set one of url, sentinel (name and nodes) or cluster (nodes) (replicas share their state through Redis)" -}}
+{{- end -}}
+{{- if gt (len $modes) 1 -}}
+{{- fail (printf "store.redis: set only one of url, sentinel or cluster, not %s (the others empty: url: \"\", nodes: [])" (join " and " $modes)) -}}
+{{- end -}}
+{{- $redis := omit $r "url" "sentinel" "cluster" "username" "password" "tlsCA" -}}
+{{- $mode := first $modes -}}
+{{- if eq $mode "url" -}}
 {{- if contains ":" (default "" (urlParse $r.url).userinfo) -}}
 {{- fail "store.redis.url must not contain a password: use store.redis.username and store.redis.password (a Secret reference)" -}}
 {{- end -}}
-{{- $redis := omit $r "username" "password" "tlsCA" -}}
+{{- $_ := set $redis "url" $r.url -}}
+{{- else if eq $mode "sentinel" -}}
+{{- if not $sentinel.name -}}
+{{- fail "store.redis.sentinel.name is required with Sentinel: the master group name the sentinels monitor" -}}
+{{- end -}}
+{{- if not $sentinel.nodes -}}
+{{- fail "store.redis.sentinel.nodes is required with Sentinel: host:port of each sentinel" -}}
+{{- end -}}
+{{- $out := dict "name" $sentinel.name "nodes" $sentinel.nodes -}}
+{{- if $sentinel.username -}}
+{{- $_ := set $out "username" $sentinel.username -}}
+{{- end -}}
+{{- $file := include "kob.fileRef" (dict "state" $state "ref" $sentinel.password "field" "store.redis.sentinel.password" "path" "secrets/redis-sentinel-password" "optional" true) -}}
+{{- if $file -}}
+{{- $_ := set $out "password" (dict "file" $file) -}}
+{{- end -}}
+{{- $_ := set $redis "sentinel" $out -}}
+{{- else -}}
+{{- $_ := set $redis "cluster" (dict "nodes" $cluster.nodes) -}}
+{{- end -}}
 {{- if $r.username -}}
 {{- $_ := set $redis "username" $r.username -}}
 {{- end -}}
@@ -120,6 +159,9 @@ Output: YAML {config: {...}, sources: [{kind, name, key, path}]}.
 {{- $_ := set $redis "password" (dict "file" $file) -}}
 {{- end -}}
 {{- $file = include "kob.fileRef" (dict "state" $state "ref" $r.tlsCA "field" "store.redis.tlsCA" "path" "files/redis-ca.crt" "optional" true "allowConfigMap" true) -}}
+{{- if and $file (ne $mode "url") -}}
+{{- fail "store.redis.tlsCA only applies to a rediss:// url (Sentinel and Cluster connections are plain TCP)" -}}
+{{- end -}}
 {{- if $file -}}
 {{- $_ := set $redis "tlsCA" $file -}}
 {{- end -}}
