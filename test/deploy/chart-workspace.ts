@@ -10,9 +10,13 @@ import { chartDir, type RenderedChart } from './rendered-chart.js';
 
 /** The values file with every optional part of the chart on. */
 export const fullValues = join(chartDir, 'ci', 'full-values.yaml');
+/** The verifier on Redis through Sentinel, with a sentinel password and data-node credentials. */
+export const sentinelValues = join(chartDir, 'ci', 'redis-sentinel-values.yaml');
+/** The verifier on Redis Cluster, with data-node credentials. */
+export const clusterValues = join(chartDir, 'ci', 'redis-cluster-values.yaml');
 
 /** Which Secrets and ConfigMaps a scenario's values refer to. */
-export type ValuesScenario = 'default' | 'both roles' | 'full';
+export type ValuesScenario = 'default' | 'both roles' | 'full' | 'redis HA';
 
 function secretValue(): string {
   return `secret-${randomBytes(24).toString('base64url')}`;
@@ -73,6 +77,16 @@ export class ChartWorkspace {
     const issuer = { 'cookie-secret': secretValue(), 'encryption-key': secretValue() };
     if (scenario === 'default')
       return { secrets: { 'kube-oidc-bridge-verifier-tls': verifierTls }, configMaps: {} };
+    if (scenario === 'redis HA') {
+      return {
+        secrets: {
+          'kube-oidc-bridge-verifier-tls': verifierTls,
+          'redis-credentials': { password: secretValue() },
+          'redis-sentinel': { 'sentinel-password': secretValue() },
+        },
+        configMaps: {},
+      };
+    }
     if (scenario === 'both roles') {
       return {
         secrets: {

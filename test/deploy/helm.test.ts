@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Config } from '../../src/config/index.js';
 import { parseListenAddress } from '../../src/http/index.js';
-import { ChartWorkspace, fullValues, objectKey } from './chart-workspace.js';
+import { ChartWorkspace, clusterValues, fullValues, objectKey, sentinelValues } from './chart-workspace.js';
 import type { NamespaceObjects } from './mounted-files.js';
 import { chartDir, lintChart, type RenderedChart, renderChart, tryRenderChart } from './rendered-chart.js';
 
@@ -52,6 +52,12 @@ describe('helm lint', () => {
     { name: 'default values', valuesFiles: [], set: [] },
     { name: 'both roles with the example values', valuesFiles: [], set: ['issuer.enabled=true'] },
     { name: 'every optional part on (ci/full-values.yaml)', valuesFiles: [fullValues], set: [] },
+    {
+      name: 'Redis through Sentinel (ci/redis-sentinel-values.yaml)',
+      valuesFiles: [sentinelValues],
+      set: [],
+    },
+    { name: 'Redis Cluster (ci/redis-cluster-values.yaml)', valuesFiles: [clusterValues], set: [] },
   ];
   for (const c of cases) {
     for (const strict of [false, true]) {
@@ -125,6 +131,24 @@ const scenarios = [
     ],
     // the two issuer keys, clientSecret, privateKey, tokens.pepper, store.redis.password
     secretFields: 6,
+  },
+  {
+    name: 'Redis through Sentinel (ci/redis-sentinel-values.yaml)',
+    objects: 'redis HA' as const,
+    valuesFiles: [sentinelValues],
+    set: [],
+    kinds: ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount'],
+    // store.redis.password, store.redis.sentinel.password
+    secretFields: 2,
+  },
+  {
+    name: 'Redis Cluster (ci/redis-cluster-values.yaml)',
+    objects: 'redis HA' as const,
+    valuesFiles: [clusterValues],
+    set: [],
+    kinds: ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount'],
+    // store.redis.password
+    secretFields: 1,
   },
 ];
 
@@ -202,8 +226,21 @@ describe.each(scenarios)('helm template with $name', (scenario) => {
         ],
       );
     }
+    if (scenario.objects === 'redis HA') {
+      expectations.push([config.store.redis?.password, secret('redis-credentials', 'password')]);
+    }
+    if (config.store.redis?.sentinel) {
+      expectations.push([
+        config.store.redis.sentinel.password,
+        secret('redis-sentinel', 'sentinel-password'),
+      ]);
+    }
     expect(expectations.length).toBe(
-      (config.verifier ? 3 : 0) + (config.issuer ? 3 : 0) + (scenario.objects === 'full' ? 5 : 0),
+      (config.verifier ? 3 : 0) +
+        (config.issuer ? 3 : 0) +
+        (scenario.objects === 'full' ? 5 : 0) +
+        (scenario.objects === 'redis HA' ? 1 : 0) +
+        (config.store.redis?.sentinel ? 1 : 0),
     );
     for (const [actual, expected] of expectations) expect(actual).toBe(expected);
   });
@@ -321,6 +358,50 @@ describe('optional objects (ci/full-values.yaml)', () => {
   });
 });
 
+describe('Redis through Sentinel or Cluster', () => {
+  const load = async (valuesFile: string) => {
+    const chart = await renderChart({ home: ws.folder('helm'), valuesFiles: [valuesFile] });
+    return {
+      chart,
+      raw: parse(chart.configText),
+      config: ws.loadRenderedConfig(chart, ws.namespaceObjectsFor('redis HA')),
+    };
+  };
+
+  it('renders the sentinels, the master group and the sentinel password as a mounted file, and no URL', async () => {
+    const { raw, config } = await load(sentinelValues);
+    expect(raw.store.redis.url).toBeUndefined();
+    expect(raw.store.redis.sentinel.password).toEqual({
+      file: '/etc/kube-oidc-bridge/secrets/redis-sentinel-password',
+    });
+    expect(config.store.redis?.url).toBeUndefined();
+    expect(config.store.redis?.cluster).toBeUndefined();
+    expect(config.store.redis?.sentinel).toEqual({
+      name: 'kob-primary',
+      nodes: [
+        'redis-sentinel-0.redis-sentinel.redis.svc.cluster.local:26379',
+        'redis-sentinel-1.redis-sentinel.redis.svc.cluster.local:26379',
+        'redis-sentinel-2.redis-sentinel.redis.svc.cluster.local:26379',
+      ],
+      username: 'sentinel-client',
+      password: expect.stringMatching(/^secret-/),
+    });
+    // The data nodes keep their own user; the sentinels' credentials are separate.
+    expect(config.store.redis?.username).toBe('kube-oidc-bridge');
+    expect(config.store.redis?.password).not.toBe(config.store.redis?.sentinel?.password);
+  });
+
+  it('renders the Cluster seed nodes (an IPv6 one included) and no URL', async () => {
+    const { raw, config } = await load(clusterValues);
+    expect(raw.store.redis.url).toBeUndefined();
+    expect(config.store.redis?.sentinel).toBeUndefined();
+    expect(config.store.redis?.cluster).toEqual({
+      nodes: ['redis-cluster-0.redis-cluster-headless.redis.svc.cluster.local:6379', '[fd00:10:96::a]:6379'],
+    });
+    expect(config.store.redis?.username).toBe('kube-oidc-bridge');
+  });
+});
+
 describe('configuration changes roll the pods', () => {
   const checksum = (chart: RenderedChart) =>
     chart.deployment.spec.template.metadata.annotations['checksum/config'];
@@ -375,6 +456,70 @@ describe('values the chart refuses', () => {
       values: { store: { redis: { url: 'redis://:inline-redis-password-4@redis:6379/0' } } },
       message: 'store.redis.url must not contain a password',
       secret: 'inline-redis-password-4',
+    },
+    {
+      name: 'no Redis at all (url emptied, no sentinel, no cluster)',
+      values: { store: { redis: { url: '' } } },
+      message: 'store.redis: set one of url, sentinel (name and nodes) or cluster (nodes)',
+    },
+    {
+      name: 'Sentinel next to the default URL',
+      values: { store: { redis: { sentinel: { name: 'kob-primary', nodes: ['sentinel:26379'] } } } },
+      message: 'store.redis: set only one of url, sentinel or cluster, not url and sentinel',
+    },
+    {
+      name: 'Sentinel and Cluster together',
+      values: {
+        store: {
+          redis: {
+            url: '',
+            sentinel: { name: 'kob-primary', nodes: ['sentinel:26379'] },
+            cluster: { nodes: ['redis-0:6379'] },
+          },
+        },
+      },
+      message: 'store.redis: set only one of url, sentinel or cluster, not sentinel and cluster',
+    },
+    {
+      name: 'a sentinel password with no sentinels to send it to',
+      values: { store: { redis: { url: '', sentinel: { password: { secretName: 'redis-sentinel' } } } } },
+      message: 'store.redis.sentinel.name is required with Sentinel',
+    },
+    {
+      name: 'Sentinel without its nodes',
+      values: { store: { redis: { url: '', sentinel: { name: 'kob-primary' } } } },
+      message: 'store.redis.sentinel.nodes is required with Sentinel',
+    },
+    {
+      name: 'a sentinel password written inline',
+      values: {
+        store: {
+          redis: {
+            url: '',
+            sentinel: {
+              name: 'kob-primary',
+              nodes: ['sentinel:26379'],
+              password: 'inline-sentinel-password-5',
+            },
+          },
+        },
+      },
+      message: 'store.redis.sentinel.password must reference a key of an existing Secret',
+      secret: 'inline-sentinel-password-5',
+    },
+    {
+      name: 'a Cluster seed node without a port (values.schema.json)',
+      values: { store: { redis: { url: '', cluster: { nodes: ['redis-0'] } } } },
+      message: "at '/store/redis/cluster/nodes/0'",
+    },
+    {
+      name: 'a TLS CA for a Cluster (TLS only with a rediss:// url)',
+      values: {
+        store: {
+          redis: { url: '', cluster: { nodes: ['redis-0:6379'] }, tlsCA: { secretName: 'redis-ca' } },
+        },
+      },
+      message: 'store.redis.tlsCA only applies to a rediss:// url',
     },
     {
       name: 'an upstream without a name',
