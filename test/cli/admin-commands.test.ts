@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCli } from '../../src/cli/main.js';
 import { loadConfigFile } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
@@ -11,6 +10,7 @@ import { tokenReviewRequestBody } from '../support/apiserver-webhook-client.js';
 import { readWebhookKubeconfig } from '../support/apiserver-webhook-kubeconfig.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { type CliRun, runCliCaptured } from '../support/run-cli.js';
 import { postRaw } from '../verifier/https-post.js';
 import {
   CLUSTER_AUDIENCE,
@@ -29,16 +29,8 @@ let redis: TestRedis;
 let configFile: string;
 let services: RunningServices;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: {},
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
+function cli(...args: string[]): Promise<CliRun> {
+  return runCliCaptured(args, { cwd: dir });
 }
 
 async function reviewAs(token: string) {

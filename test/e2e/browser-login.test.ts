@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { DEMO_AUDIENCE, type RunningDemo, startDemo } from '../../src/demo/start-demo.js';
@@ -11,6 +10,7 @@ import { type ApiserverDouble, startApiserverDouble } from '../support/apiserver
 import { type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
 import { runKubectl } from '../support/k8s-tools.js';
+import { runCliCaptured } from '../support/run-cli.js';
 
 /**
  * The quick start, end to end, in Debian's Chromium: the demo world (`kube-oidc-bridge demo`: demo IdP,
@@ -100,8 +100,7 @@ async function startClusterPath(): Promise<{
     logger: createLogger({ level: 'trace', destination: { write: (line: string) => logs.push(line) } }),
   });
   const webhookKubeconfig = join(certs.dir, 'webhook.kubeconfig');
-  let stderr = '';
-  const code = await runCli(
+  const written = await runCliCaptured(
     [
       'webhook-config',
       '--url',
@@ -115,15 +114,10 @@ async function startClusterPath(): Promise<{
       '--out',
       webhookKubeconfig,
     ],
-    {
-      stdout: { write: () => true },
-      stderr: { write: (c: string) => (stderr += c) },
-      env: {},
-      cwd: certs.dir,
-    },
+    { cwd: certs.dir },
   );
-  expect(stderr).not.toMatch(/error/i);
-  expect(code).toBe(0);
+  expect(written.stderr).not.toMatch(/error/i);
+  expect(written.code).toBe(0);
   apiserver = await startApiserverDouble({
     webhookConfigFile: webhookKubeconfig,
     apiAudiences: [DEMO_AUDIENCE],

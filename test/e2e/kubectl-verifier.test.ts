@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
 import { loadConfigFile } from '../../src/config/index.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -11,6 +10,7 @@ import type { WebhookVersion } from '../support/apiserver-webhook-client.js';
 import { type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { runKubectl } from '../support/k8s-tools.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { type CliRun, runCliCaptured } from '../support/run-cli.js';
 
 /**
  * End to end, every piece real except the kube-apiserver: an admin mints a token with `token mint`,
@@ -21,16 +21,8 @@ import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 
 const CLUSTER_AUDIENCE = 'https://kubernetes.default.svc';
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (c: string) => (stdout += c) },
-    stderr: { write: (c: string) => (stderr += c) },
-    env: {},
-    cwd,
-  });
-  return { code, stdout, stderr };
+function cli(args: string[], cwd: string): Promise<CliRun> {
+  return runCliCaptured(args, { cwd });
 }
 
 describe('kubectl 1.35 → kube-apiserver double → verifier → Redis', () => {

@@ -2,27 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { type CliRun, runCliCaptured } from '../support/run-cli.js';
 import { configObject } from './mapping-config.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 
-async function explain(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['mapping', 'explain', ...args], {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: {},
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
+function explain(...args: string[]): Promise<CliRun> {
+  return runCliCaptured(['mapping', 'explain', ...args], { cwd: dir });
 }
 
 const MAPPING = {
