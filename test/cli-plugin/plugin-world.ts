@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../../src/cli/main.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
@@ -16,6 +15,7 @@ import {
 import { type ApiserverDouble, startApiserverDouble } from '../support/apiserver-double.js';
 import { type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { type KubectlResult, runKubectl } from '../support/k8s-tools.js';
+import { runCliCaptured, writeWebhookKubeconfig } from '../support/run-cli.js';
 
 /**
  * Everything a kubectl user meets, for real except the kube-apiserver: the issuer (with oidc-provider
@@ -81,24 +81,13 @@ export async function startPluginWorld(options: HarnessOptions = {}): Promise<Pl
     env: {},
     logger: createLogger({ level: 'error' }),
   });
-  const webhookKubeconfig = join(root, 'webhook.kubeconfig');
-  const written = await runCli(
-    [
-      'webhook-config',
-      '--url',
-      `${services.verifierURL}/authenticate`,
-      '--ca',
-      verifierCA.certFile,
-      '--client-cert',
-      apiserverClient.certFile,
-      '--client-key',
-      apiserverClient.keyFile,
-      '--out',
-      webhookKubeconfig,
-    ],
-    { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: root },
-  );
-  if (written !== 0) throw new Error('webhook-config failed');
+  const webhookKubeconfig = await writeWebhookKubeconfig({
+    verifierURL: services.verifierURL as string,
+    caFile: verifierCA.certFile,
+    clientCert: apiserverClient,
+    out: join(root, 'webhook.kubeconfig'),
+    cwd: root,
+  });
   const double = await startApiserverDouble({
     webhookConfigFile: webhookKubeconfig,
     apiAudiences: [DEV_AUDIENCE],
@@ -130,8 +119,7 @@ export async function startPluginWorld(options: HarnessOptions = {}): Promise<Pl
         browserLaunches: () =>
           existsSync(browserLog) ? readFileSync(browserLog, 'utf8').split('\n').length - 1 : 0,
         async setup(extra = []) {
-          let stderr = '';
-          const code = await runCli(
+          const { code, stderr } = await runCliCaptured(
             [
               'setup',
               '--issuer',
@@ -146,12 +134,7 @@ export async function startPluginWorld(options: HarnessOptions = {}): Promise<Pl
               DEV_AUDIENCE,
               ...extra,
             ],
-            {
-              stdout: { write: () => true },
-              stderr: { write: (c: string) => (stderr += c) },
-              env: env(),
-              cwd: home,
-            },
+            { env: env(), cwd: home },
           );
           return { code, stderr };
         },

@@ -10,7 +10,7 @@ import { type ApiserverDouble, startApiserverDouble } from '../support/apiserver
 import { type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
 import { runKubectl } from '../support/k8s-tools.js';
-import { runCliCaptured } from '../support/run-cli.js';
+import { writeWebhookKubeconfig } from '../support/run-cli.js';
 
 /**
  * The quick start, end to end, in Debian's Chromium: the demo world (`kube-oidc-bridge demo`: demo IdP,
@@ -99,25 +99,13 @@ async function startClusterPath(): Promise<{
     store: demo.services.store,
     logger: createLogger({ level: 'trace', destination: { write: (line: string) => logs.push(line) } }),
   });
-  const webhookKubeconfig = join(certs.dir, 'webhook.kubeconfig');
-  const written = await runCliCaptured(
-    [
-      'webhook-config',
-      '--url',
-      `${mtlsVerifier.verifierURL}/authenticate`,
-      '--ca',
-      ca.certFile,
-      '--client-cert',
-      client.certFile,
-      '--client-key',
-      client.keyFile,
-      '--out',
-      webhookKubeconfig,
-    ],
-    { cwd: certs.dir },
-  );
-  expect(written.stderr).not.toMatch(/error/i);
-  expect(written.code).toBe(0);
+  const webhookKubeconfig = await writeWebhookKubeconfig({
+    verifierURL: mtlsVerifier.verifierURL as string,
+    caFile: ca.certFile,
+    clientCert: client,
+    out: join(certs.dir, 'webhook.kubeconfig'),
+    cwd: certs.dir,
+  });
   apiserver = await startApiserverDouble({
     webhookConfigFile: webhookKubeconfig,
     apiAudiences: [DEMO_AUDIENCE],

@@ -10,7 +10,7 @@ import type { WebhookVersion } from '../support/apiserver-webhook-client.js';
 import { type CertWorkspace, createCertWorkspace } from '../support/certs.js';
 import { runKubectl } from '../support/k8s-tools.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { type CliRun, runCliCaptured } from '../support/run-cli.js';
+import { type CliRun, runCliCaptured, writeWebhookKubeconfig } from '../support/run-cli.js';
 
 /**
  * End to end, every piece real except the kube-apiserver: an admin mints a token with `token mint`,
@@ -76,24 +76,13 @@ describe('kubectl 1.35 → kube-apiserver double → verifier → Redis', () => 
       env: {},
       logger: createLogger({ level: 'error' }),
     });
-    webhookKubeconfig = join(certs.dir, 'webhook.kubeconfig');
-    const written = await cli(
-      [
-        'webhook-config',
-        '--url',
-        `${services.verifierURL}/authenticate`,
-        '--ca',
-        verifierCA.certFile,
-        '--client-cert',
-        apiserverClient.certFile,
-        '--client-key',
-        apiserverClient.keyFile,
-        '--out',
-        webhookKubeconfig,
-      ],
-      certs.dir,
-    );
-    expect(written.code).toBe(0);
+    webhookKubeconfig = await writeWebhookKubeconfig({
+      verifierURL: services.verifierURL as string,
+      caFile: verifierCA.certFile,
+      clientCert: apiserverClient,
+      out: join(certs.dir, 'webhook.kubeconfig'),
+      cwd: certs.dir,
+    });
   });
 
   afterAll(async () => {

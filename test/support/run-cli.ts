@@ -25,3 +25,34 @@ export async function runCliCaptured(
   });
   return { code, stdout, stderr };
 }
+
+/**
+ * Writes the apiserver's webhook kubeconfig with the real `webhook-config` command, as an admin
+ * would, and throws with the command's stderr when it fails.
+ */
+export async function writeWebhookKubeconfig(options: {
+  verifierURL: string;
+  caFile: string;
+  clientCert: { certFile: string; keyFile: string };
+  out: string;
+  cwd: string;
+}): Promise<string> {
+  const run = await runCliCaptured(
+    [
+      'webhook-config',
+      '--url',
+      `${options.verifierURL}/authenticate`,
+      '--ca',
+      options.caFile,
+      '--client-cert',
+      options.clientCert.certFile,
+      '--client-key',
+      options.clientCert.keyFile,
+      '--out',
+      options.out,
+    ],
+    { cwd: options.cwd },
+  );
+  if (run.code !== 0) throw new Error(`webhook-config failed (${run.code}): ${run.stderr}`);
+  return options.out;
+}
