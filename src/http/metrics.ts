@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Every Prometheus metric the project exports, created on one Registry handed in by the composition
@@ -22,6 +22,15 @@ export interface Metrics {
   refreshes: Counter<'result'>;
   /** Revocations by `scope` (token, session, user). */
   revocations: Counter<'scope'>;
+  /** Requests refused by a rate limit, by `endpoint` (the limited step, e.g. authorize, device_authorization, token). */
+  rateLimited: Counter<'endpoint'>;
+  /** Times the store was found to have lost its data (its generation marker vanished). */
+  storeDataLoss: Counter;
+  /**
+   * Expiry of the certificates a server holds, as a Unix timestamp in seconds, by `role` (verifier,
+   * proxy) and `certificate` (serving, client_ca, upstream_ca).
+   */
+  certificateExpiry: Gauge<'role' | 'certificate'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -71,6 +80,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'kob_revocations_total',
       help: 'Revocations by scope.',
       labelNames: ['scope'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'kob_rate_limited_total',
+      help: 'Requests refused by a rate limit, by endpoint.',
+      labelNames: ['endpoint'],
+      registers,
+    }),
+    storeDataLoss: new Counter({
+      name: 'kob_store_data_loss_total',
+      help: 'Times the token store was found empty of its generation marker (data lost).',
+      registers,
+    }),
+    certificateExpiry: new Gauge({
+      name: 'kob_certificate_expiry_timestamp_seconds',
+      help: 'Expiry (notAfter) of a certificate the server holds, as a Unix timestamp.',
+      labelNames: ['role', 'certificate'],
       registers,
     }),
   };
