@@ -51,7 +51,7 @@ for name in "${names[@]}"; do
   if ! ls "$here/$name"/*.go >/dev/null 2>&1; then
     target="$(cd "$here/$name" && go list tool | head -n1)"
   fi
-  (cd "$here/$name" && go build -trimpath -o "$out.partial" "$target")
+  (cd "$here/$name" && go build -o "$out.partial" "$target")
   mv "$out.partial" "$out"
   echo "tools: built $name in $((SECONDS - start)) s"
 done
