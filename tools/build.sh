@@ -5,15 +5,18 @@
 #   tools/build.sh [name ...]      build the named tools (default: every tools/*/ module)
 #   tools/build.sh --path name     print where the binary lives (built or not)
 #
+# A module that needs Go build tags (say, a database driver behind a tag) names them, comma-separated,
+# in tools/<name>/build-tags.
+#
 # A binary is cached outside the repository under a folder keyed by the module's inputs (go.mod,
-# go.sum and its .go files), so only the first run on a machine pays for the build; Go's own build
-# cache makes a rebuild after a version change cheap too. KOB_TOOLS_CACHE overrides the cache folder.
+# go.sum, build-tags and its .go files), so only the first run on a machine pays for the build; Go's
+# own build cache makes a rebuild after a version change cheap too. KOB_TOOLS_CACHE overrides the cache folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${KOB_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-oidc-bridge/tools}"
 
 key_of() {
-  (cd "$here/$1" && cat go.mod go.sum $(ls ./*.go 2>/dev/null | sort)) | sha256sum | cut -c1-16
+  (cd "$here/$1" && cat go.mod go.sum $(ls build-tags ./*.go 2>/dev/null | sort)) | sha256sum | cut -c1-16
 }
 
 binary_of() {
@@ -51,7 +54,9 @@ for name in "${names[@]}"; do
   if ! ls "$here/$name"/*.go >/dev/null 2>&1; then
     target="$(cd "$here/$name" && go list tool | head -n1)"
   fi
-  (cd "$here/$name" && go build -o "$out.partial" "$target")
+  tags=""
+  [ -f "$here/$name/build-tags" ] && tags="$(tr -d '[:space:]' < "$here/$name/build-tags")"
+  (cd "$here/$name" && go build -tags "$tags" -o "$out.partial" "$target")
   mv "$out.partial" "$out"
   echo "tools: built $name in $((SECONDS - start)) s"
 done

@@ -39,13 +39,89 @@ function secret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The upstream the demo's issuer signs people in at (the demo IdP, or another one a test runs). */
+export interface DemoUpstream {
+  /** Upstream name: the sign-in route is `/login/<name>`. */
+  name: string;
+  displayName: string;
+  issuer: string;
+  clientID: string;
+  clientSecret: string;
+}
+
+export interface DemoServices {
+  issuerURL: string;
+  verifierURL: string;
+  /** The verifier's TokenReview endpoint. */
+  reviewURL: string;
+  services: RunningServices;
+}
+
+/** The issuer's public URL for a demo on `port`; its redirect URI is this plus `/callback`. */
+export function demoIssuerURL(port: number): string {
+  return `http://${HOST}:${port}`;
+}
+
+/**
+ * The demo's issuer and verifier (memory store, demo mapping) against `upstream`, which must already
+ * know the client and the redirect URI `demoIssuerURL(ports.issuer)/callback`.
+ */
+export async function startDemoServices(options: {
+  ports: Omit<DemoPorts, 'idp'>;
+  upstream: DemoUpstream;
+  env: Record<string, string | undefined>;
+  logger?: Logger;
+}): Promise<DemoServices> {
+  const { ports, upstream } = options;
+  const publicURL = demoIssuerURL(ports.issuer);
+  const config = parseConfig(
+    {
+      store: { memory: {} },
+      // Plain HTTP on loopback so the printed curl example works without certificates; the verifier
+      // logs its insecure-mode warning. Production verifiers require mTLS.
+      verifier: { listen: `${HOST}:${ports.verifier}`, insecureHTTP: true, audiences: [DEMO_AUDIENCE] },
+      issuer: {
+        listen: `${HOST}:${ports.issuer}`,
+        publicURL,
+        cookieSecret: secret(),
+        encryptionKey: secret(),
+        clusters: [{ name: DEMO_CLUSTER, audience: DEMO_AUDIENCE, server: 'https://127.0.0.1:6443' }],
+        upstreams: [
+          {
+            ...upstream,
+            allowInsecureRequests: true,
+            scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+          },
+        ],
+      },
+      mapping: {
+        claimMappings: {
+          username: { claim: 'email', prefix: '' },
+          groups: { claim: 'groups', prefix: 'demo:' },
+        },
+      },
+    },
+    { env: options.env, baseDir: process.cwd() },
+  );
+  const services = await startServices(config, {
+    env: options.env,
+    ...(options.logger ? { logger: options.logger } : {}),
+    store: createMemoryStore({ clock: systemClock }),
+  });
+  return {
+    issuerURL: publicURL,
+    verifierURL: services.verifierURL as string,
+    reviewURL: `${services.verifierURL}${config.verifier?.path ?? '/authenticate'}`,
+    services,
+  };
+}
+
 export async function startDemo(options: {
   ports: DemoPorts;
   env: Record<string, string | undefined>;
   logger?: Logger;
 }): Promise<RunningDemo> {
   const { ports } = options;
-  const publicURL = `http://${HOST}:${ports.issuer}`;
   const clientSecret = secret();
   const user: IdpUser = {
     username: 'demo',
@@ -58,57 +134,34 @@ export async function startDemo(options: {
     host: HOST,
     port: ports.idp,
     users: [user],
-    clients: [{ clientId: 'kube-oidc-bridge-demo', clientSecret, redirectUris: [`${publicURL}/callback`] }],
+    clients: [
+      {
+        clientId: 'kube-oidc-bridge-demo',
+        clientSecret,
+        redirectUris: [`${demoIssuerURL(ports.issuer)}/callback`],
+      },
+    ],
   });
   try {
-    const config = parseConfig(
-      {
-        store: { memory: {} },
-        // Plain HTTP on loopback so the printed curl example works without certificates; the verifier
-        // logs its insecure-mode warning. Production verifiers require mTLS.
-        verifier: { listen: `${HOST}:${ports.verifier}`, insecureHTTP: true, audiences: [DEMO_AUDIENCE] },
-        issuer: {
-          listen: `${HOST}:${ports.issuer}`,
-          publicURL,
-          cookieSecret: secret(),
-          encryptionKey: secret(),
-          clusters: [{ name: DEMO_CLUSTER, audience: DEMO_AUDIENCE, server: 'https://127.0.0.1:6443' }],
-          upstreams: [
-            {
-              name: 'demo',
-              displayName: 'Demo IdP',
-              issuer: idp.issuer,
-              clientID: 'kube-oidc-bridge-demo',
-              clientSecret,
-              allowInsecureRequests: true,
-              scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
-            },
-          ],
-        },
-        mapping: {
-          claimMappings: {
-            username: { claim: 'email', prefix: '' },
-            groups: { claim: 'groups', prefix: 'demo:' },
-          },
-        },
+    const demo = await startDemoServices({
+      ports,
+      upstream: {
+        name: 'demo',
+        displayName: 'Demo IdP',
+        issuer: idp.issuer,
+        clientID: 'kube-oidc-bridge-demo',
+        clientSecret,
       },
-      { env: options.env, baseDir: process.cwd() },
-    );
-    const services = await startServices(config, {
       env: options.env,
       ...(options.logger ? { logger: options.logger } : {}),
-      store: createMemoryStore({ clock: systemClock }),
     });
     return {
-      issuerURL: publicURL,
-      verifierURL: services.verifierURL as string,
-      reviewURL: `${services.verifierURL}${config.verifier?.path ?? '/authenticate'}`,
+      ...demo,
       idpURL: idp.issuer,
       idp,
       user: { username: user.username, password: user.password, groups: user.groups ?? [] },
-      services,
       close: async () => {
-        await services.close();
+        await demo.services.close();
         await idp.close();
       },
     };
