@@ -194,12 +194,15 @@ async function signInScenario(world: LoginWorld, run: Run, shots: string): Promi
   expect(seen.status.userInfo.groups).toEqual(['demo:developers', 'demo:viewers', 'system:authenticated']);
   expect(cluster.apiserver.reviews.length).toBeGreaterThan(0);
 
+  // The IdP granted offline access: the session keeps its (sealed) refresh token until sign-out.
+  const sessions = await world.services.store.listSessions();
+  expect(sessions.some((s) => s.upstreamRefreshToken)).toBe(true);
+  for (const s of sessions) if (s.upstreamRefreshToken) secrets.add(s.upstreamRefreshToken);
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect.poll(() => page.textContent('main')).toContain('You are signed out');
   await context.close();
 
-  const sessions = await world.services.store.listSessions();
-  for (const s of sessions) if (s.upstreamRefreshToken) secrets.add(s.upstreamRefreshToken);
   expect(secrets.size).toBeGreaterThanOrEqual(5);
   expect(logs.length).toBeGreaterThan(5);
   const leaks = [...secrets].filter((secret) => logs.some((line) => line.includes(secret)));
