@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { promisify } from 'node:util';
 import type { StaticPassword } from './compose-dex-config.js';
 import { freePort } from './free-port.js';
 import { goToolPath } from './go-tools.js';
@@ -31,6 +32,7 @@ export interface HydraClient {
   redirectUris: string[];
 }
 
+const run = promisify(execFile);
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
@@ -101,22 +103,16 @@ export async function startHydra(options: { users: StaticPassword[] }): Promise<
     adminURL,
     logs,
     async registerClient(client) {
-      const response = await fetch(`${adminURL}/admin/clients`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          redirect_uris: client.redirectUris,
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          scope: 'openid offline_access email profile groups',
-          token_endpoint_auth_method: 'client_secret_basic',
-        }),
-      });
-      if (response.status !== 201) {
-        throw new Error(`Hydra refused the client: ${response.status} ${await response.text()}`);
-      }
+      // Hydra's own CLI against the admin API: the command docs/issuer.md gives admins.
+      const args = ['create', 'oauth2-client', '--endpoint', adminURL, '--format', 'json'];
+      args.push('--id', client.clientId, '--secret', client.clientSecret);
+      args.push('--grant-type', 'authorization_code,refresh_token', '--response-type', 'code');
+      args.push('--scope', 'openid,offline_access,email,profile,groups');
+      args.push('--token-endpoint-auth-method', 'client_secret_basic');
+      for (const uri of client.redirectUris) args.push('--redirect-uri', uri);
+      const { stdout } = await run(binary, args, { env: { PATH: process.env['PATH'] } });
+      const created = JSON.parse(stdout) as { client_id?: string };
+      if (created.client_id !== client.clientId) throw new Error(`Hydra created ${created.client_id}`);
     },
     close,
   };
