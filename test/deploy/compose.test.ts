@@ -2,10 +2,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfigText } from '../../src/config/index.js';
 import { compileMappingSet } from '../../src/mapping/index.js';
+import { COMPOSE_DEMO_PASSWORD, readComposeDexConfig } from '../support/compose-dex-config.js';
 
 /**
  * docker-compose.yml, validated offline (no Docker engine here): Debian's docker-compose v1 parses it,
@@ -90,6 +92,15 @@ describe('deploy/dex/config.yaml', () => {
     expect(user?.username).toBeTruthy();
     expect(user?.userID).toBeTruthy();
     expect(user?.groups?.length).toBeGreaterThan(0);
+  });
+
+  it('the static user signs in with the password docker-compose.yml names (the Hydra e2e serves this user)', async () => {
+    const named = /sign in as (\S+) \/ ([^\s.]+)/.exec(read('docker-compose.yml'));
+    const [user] = readComposeDexConfig().staticPasswords;
+    expect(named?.[1]).toBe(user?.email);
+    expect(named?.[2]).toBe(COMPOSE_DEMO_PASSWORD);
+    expect(await bcrypt.compare(COMPOSE_DEMO_PASSWORD, user?.hash ?? '')).toBe(true);
+    expect(await bcrypt.compare(`${COMPOSE_DEMO_PASSWORD}!`, user?.hash ?? '')).toBe(false);
   });
 
   it('the static client matches the bridge: client id, secret, redirect URI = publicURL/callback', () => {
