@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import bcrypt from 'bcryptjs';
 import { html, readFormBody, type SafeHtml } from '../../src/issuer/index.js';
 import type { StaticPassword } from './compose-dex-config.js';
+import type { HttpBrowser } from './oidc-provider.js';
 
 /**
  * The login and consent app ORY Hydra delegates to (Hydra keeps no users): a sign-in form checked
@@ -180,4 +181,36 @@ export async function startLoginConsentApp(options: {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function challengeOn(page: string): string {
+  const match = /name="challenge" value="([^"]+)"/.exec(page);
+  if (!match?.[1]) throw new Error('no challenge on the page');
+  return match[1].replace(/&amp;/g, '&');
+}
+
+/**
+ * A person at the app's pages, over HTTP without Chromium: from `startUrl` (the issuer's login or
+ * authorization URL) to the sign-in form, then the consent page (answered with `decision`), following
+ * every redirect. Returns where the browser ended up; stops early at a page that is not the next step.
+ */
+export async function signInThroughHydra(
+  browser: HttpBrowser,
+  startUrl: string,
+  user: { email: string; password: string },
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<{ response: Response; url: string; body: string }> {
+  const toLogin = await browser.follow(startUrl);
+  let body = await toLogin.response.text();
+  const app = new URL(toLogin.url);
+  if (app.pathname !== '/login') return { ...toLogin, body };
+  const login = await browser.submitForm(`${app.origin}/login`, {
+    challenge: challengeOn(body),
+    email: user.email,
+    password: user.password,
+  });
+  body = await login.response.text();
+  if (new URL(login.url).pathname !== '/consent' || login.response.status !== 200) return { ...login, body };
+  const done = await browser.submitForm(`${app.origin}/consent`, { challenge: challengeOn(body), decision });
+  return { ...done, body: await done.response.text() };
 }
