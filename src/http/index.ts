@@ -1,3 +1,9 @@
+export {
+  type CertificateKind,
+  type CertificateRole,
+  earliestNotAfter,
+  recordCertificateExpiry,
+} from './certificate-expiry.js';
 export { errorMiddleware } from './error-middleware.js';
 export { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS } from './error-status.js';
 export { type ListenAddress, listenURL, parseListenAddress } from './listen-address.js';

@@ -31,6 +31,11 @@ export interface Metrics {
    * proxy) and `certificate` (serving, client_ca, upstream_ca).
    */
   certificateExpiry: Gauge<'role' | 'certificate'>;
+  /**
+   * 1 when the last readiness check (`/readyz`, and every scrape of `/metrics`) found the token store
+   * answering, 0 when it did not: flapping shows as changes of this gauge.
+   */
+  ready: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -97,6 +102,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'kob_certificate_expiry_timestamp_seconds',
       help: 'Expiry (notAfter) of a certificate the server holds, as a Unix timestamp.',
       labelNames: ['role', 'certificate'],
+      registers,
+    }),
+    ready: new Gauge({
+      name: 'kob_ready',
+      help: 'Whether the last readiness check found the token store answering (1) or not (0).',
       registers,
     }),
   };

@@ -13,10 +13,29 @@ export interface OpsDeps {
 }
 
 /**
- * `/healthz` (the process answers), `/readyz` (the token store answers: a replica that cannot reach
- * Redis should leave the load balancer) and `/metrics` (Prometheus text format).
+ * The readiness check: pings the token store, counts a failure as a store error and records the
+ * answer in `kob_ready`. Resolves true when the store answered.
  */
-export function createOpsRouter({ store, metrics, logger }: OpsDeps): Router {
+async function checkReady({ store, metrics, logger }: OpsDeps): Promise<boolean> {
+  try {
+    await store.ping();
+    metrics.ready.set(1);
+    return true;
+  } catch (err) {
+    metrics.storeErrors.inc({ operation: 'ping' });
+    metrics.ready.set(0);
+    logger.warn({ err }, 'readiness check: token store unavailable');
+    return false;
+  }
+}
+
+/**
+ * `/healthz` (the process answers), `/readyz` (the token store answers: a replica that cannot reach
+ * Redis should leave the load balancer) and `/metrics` (Prometheus text format). A scrape runs the
+ * readiness check too, so `kob_ready` is current at every scrape even where nothing probes `/readyz`.
+ */
+export function createOpsRouter(deps: OpsDeps): Router {
+  const { metrics } = deps;
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.type = 'text/plain';
@@ -24,18 +43,16 @@ export function createOpsRouter({ store, metrics, logger }: OpsDeps): Router {
   });
   router.get('/readyz', async (ctx) => {
     ctx.type = 'text/plain';
-    try {
-      await store.ping();
+    if (await checkReady(deps)) {
       ctx.body = 'ok\n';
-    } catch (err) {
-      metrics.storeErrors.inc({ operation: 'ping' });
-      logger.warn({ err }, 'readiness check: token store unavailable');
-      ctx.status = 503;
-      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-      ctx.body = 'token store unavailable\n';
+      return;
     }
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    ctx.body = 'token store unavailable\n';
   });
   router.get('/metrics', async (ctx) => {
+    await checkReady(deps);
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });

@@ -3,7 +3,14 @@ import { pino } from 'pino';
 import type { Config } from '../config/index.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { createMetrics, createOpsApp, type Metrics, type RunningServer, startServer } from '../http/index.js';
+import {
+  createMetrics,
+  createOpsApp,
+  type Metrics,
+  type RunningServer,
+  recordCertificateExpiry,
+  startServer,
+} from '../http/index.js';
 import { startIssuer } from '../issuer/index.js';
 import { createCliCompletionHandlers, createOAuthRouter } from '../issuer/oauth/index.js';
 import { compileMappingSet, type MappingSet } from '../mapping/index.js';
@@ -87,6 +94,8 @@ export async function startServices(config: Config, options: StartOptions): Prom
         logger,
       });
       started.push(verifier);
+      const tls = config.verifier.insecureHTTP ? undefined : config.verifier.tls;
+      if (tls) recordCertificateExpiry(metrics, 'verifier', { serving: tls.cert, client_ca: tls.clientCA });
     }
 
     // ── Issuer role ────────────────────────────────────────────────────────────────────────────
