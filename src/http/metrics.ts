@@ -36,6 +36,8 @@ export interface Metrics {
    * answering, 0 when it did not: flapping shows as changes of this gauge.
    */
   ready: Gauge;
+  /** Sessions alive in the token store, counted at each scrape from the store's session index. */
+  activeSessions: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -107,6 +109,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     ready: new Gauge({
       name: 'kob_ready',
       help: 'Whether the last readiness check found the token store answering (1) or not (0).',
+      registers,
+    }),
+    activeSessions: new Gauge({
+      name: 'kob_active_sessions',
+      help: 'Sessions alive in the token store (every replica reports the same shared count).',
       registers,
     }),
   };

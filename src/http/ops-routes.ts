@@ -29,10 +29,21 @@ async function checkReady({ store, metrics, logger }: OpsDeps): Promise<boolean>
   }
 }
 
+/** Refreshes `kob_active_sessions` from the store's count; a failure leaves the last value. */
+async function countSessions({ store, metrics, logger }: OpsDeps): Promise<void> {
+  try {
+    metrics.activeSessions.set(await store.countSessions());
+  } catch (err) {
+    metrics.storeErrors.inc({ operation: 'countSessions' });
+    logger.warn({ err }, 'metrics: cannot count sessions');
+  }
+}
+
 /**
  * `/healthz` (the process answers), `/readyz` (the token store answers: a replica that cannot reach
  * Redis should leave the load balancer) and `/metrics` (Prometheus text format). A scrape runs the
- * readiness check too, so `kob_ready` is current at every scrape even where nothing probes `/readyz`.
+ * readiness check too, so `kob_ready` is current at every scrape even where nothing probes `/readyz`,
+ * and counts the live sessions (one cheap store command, off the review path).
  */
 export function createOpsRouter(deps: OpsDeps): Router {
   const { metrics } = deps;
@@ -52,7 +63,7 @@ export function createOpsRouter(deps: OpsDeps): Router {
     ctx.body = 'token store unavailable\n';
   });
   router.get('/metrics', async (ctx) => {
-    await checkReady(deps);
+    if (await checkReady(deps)) await countSessions(deps);
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });

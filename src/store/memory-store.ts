@@ -140,6 +140,11 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
       return found.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     },
 
+    async countSessions() {
+      assertOpen();
+      return [...sessions.keys()].filter((id) => liveSession(id) !== undefined).length;
+    },
+
     async revokeSession(id) {
       assertOpen();
       return revoke(id);

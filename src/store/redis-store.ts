@@ -163,6 +163,10 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
       });
     },
 
+    countSessions() {
+      return run('countSessions', () => redis.zcount(keys.allSessions(), `(${clock.now()}`, '+inf'));
+    },
+
     revokeSession(id) {
       return run('revokeSession', () => revoke(id));
     },

@@ -81,6 +81,11 @@ export interface TokenStore {
   revokeSession(id: string): Promise<boolean>;
   /** Revokes every session of `username`; returns how many. */
   revokeUser(username: string): Promise<number>;
+  /**
+   * How many sessions are alive, for the active-sessions gauge. Cheap enough for every scrape: one
+   * count over the session index on Redis (logarithmic in its size), no record is read.
+   */
+  countSessions(): Promise<number>;
 
   /**
    * Stores an access token under its hash and indexes it under its session. When the session is gone

@@ -106,6 +106,21 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect(await store.listSessions({ username: 'carol' })).toEqual([]);
   });
 
+  it('countSessions counts live sessions only: revoked and expired ones drop out', async () => {
+    freshStore();
+    const now = clock.now();
+    expect(await store.countSessions()).toBe(0);
+    const short = sessionRecord(now, { expiresAt: now + 60 });
+    const revoked = sessionRecord(now);
+    const kept = sessionRecord(now, { username: 'bob' });
+    for (const session of [short, revoked, kept]) await store.putSession(session);
+    expect(await store.countSessions()).toBe(3);
+    await store.revokeSession(revoked.id);
+    expect(await store.countSessions()).toBe(2);
+    clock.advance(60);
+    expect(await store.countSessions()).toBe(1);
+  });
+
   it('a stored session is a copy: later changes by the caller do not leak in', async () => {
     freshStore();
     const session = sessionRecord(clock.now());
