@@ -47,13 +47,11 @@ export async function startRunningProduct(): Promise<RunningProduct> {
     const serving = ca.issue({ commonName: 'verifier', ipAddresses: ['127.0.0.1'] });
     const apiserver: IssuedCert = ca.issue({ commonName: 'kube-apiserver', client: true });
     const store = { redis: { url: redis.url } };
-    const tokens = { refreshReuseGrace: '0s' };
 
     const verifier = await startServices(
       parseConfig(
         {
           store,
-          tokens,
           verifier: {
             listen: '127.0.0.1:0',
             tls: { cert: serving.certFile, key: serving.keyFile, clientCA: ca.certFile },
@@ -73,7 +71,6 @@ export async function startRunningProduct(): Promise<RunningProduct> {
       parseConfig(
         {
           store,
-          tokens,
           issuer: {
             listen: '127.0.0.1:0',
             publicURL: 'http://127.0.0.1:1',
@@ -115,7 +112,7 @@ export async function startRunningProduct(): Promise<RunningProduct> {
       // A callback without login state: a failed login, counted by reason.
       const callback = await postRaw(`${issuer.issuerURL}/callback`, '', { method: 'GET' });
       if (callback.status < 400) throw new Error(`a callback without state answered ${callback.status}`);
-      // The same refresh token twice, no grace window: rotation, then reuse detection.
+      // The same refresh token twice at once: rotation, then a reuse within the grace window.
       const refresh = await issuer.tokens.issueRefreshToken(session, CLIENT_ID, [AUDIENCE]);
       for (let i = 0; i < 2; i += 1) {
         await postRaw(
