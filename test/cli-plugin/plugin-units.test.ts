@@ -64,6 +64,7 @@ describe('fast path', () => {
       stdout: { write: (c: string) => (out += c) },
       env,
       now: () => NOW,
+      parentPid: 4242,
     });
     return { answered, out };
   }

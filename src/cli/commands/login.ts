@@ -7,9 +7,8 @@ import { answerFromCache } from '../plugin/fast-path.js';
  * imported only when the cache cannot answer.
  */
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  if (answerFromCache(argv, { stdout: io.stdout, env: io.env, now: () => Math.floor(Date.now() / 1000) })) {
-    return 0;
-  }
+  const now = () => Math.floor(Date.now() / 1000);
+  if (answerFromCache(argv, { stdout: io.stdout, env: io.env, now, parentPid: process.ppid })) return 0;
   const { runLogin } = await import('../plugin/login-command.js');
   return runLogin(argv, io);
 }

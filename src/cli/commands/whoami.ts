@@ -5,6 +5,7 @@ import { createBrowserLauncher } from '../plugin/browser-launcher.js';
 import { connectToIssuer, toPluginError } from '../plugin/issuer-connection.js';
 import { TARGET_FLAGS, TARGET_USAGE, toIssuerTarget } from '../plugin/login-options.js';
 import { obtainCredential } from '../plugin/obtain-credential.js';
+import { printable } from '../plugin/terminal-text.js';
 
 const USAGE = `Usage:
   kube-oidc-bridge whoami --issuer URL [flags]
@@ -44,7 +45,8 @@ function describe(info: UserinfoBody, issuer: string, now: number): string {
     ]);
   }
   const width = Math.max(...lines.map(([k]) => (k as string).length));
-  return `${lines.map(([k, v]) => `${(k as string).padEnd(width)}  ${v}`).join('\n')}\n`;
+  // Server text on a terminal: no control characters (terminal-text.ts).
+  return `${lines.map(([k, v]) => `${printable(k).padEnd(width)}  ${printable(v)}`).join('\n')}\n`;
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -62,7 +64,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       now,
       interactive: false,
       allowLogin: false,
-      openBrowser: createBrowserLauncher({ env: io.env, platform: process.platform }),
+      browser: createBrowserLauncher({ env: io.env, platform: process.platform }),
       connect: connectToIssuer,
     },
   );

@@ -39,11 +39,24 @@ export function cacheKey(input: CacheKeyInput): string {
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
 
-/** Paths of one cache entry: the token file, its lock, and the non-interactive browser brake marker. */
-export function cachePaths(dir: string, key: string): { file: string; lock: string; browserMarker: string } {
+/** The files of one cache entry. */
+export interface CachePaths {
+  /** The tokens. */
+  file: string;
+  /** Held across a refresh or login. */
+  lock: string;
+  /** The non-interactive browser brake (browser-brake.ts). */
+  browserMarker: string;
+  /** Which token went to which kubectl process (refused-token.ts). */
+  handed: string;
+}
+
+/** Paths of one cache entry. */
+export function cachePaths(dir: string, key: string): CachePaths {
   return {
     file: join(dir, `${key}.json`),
     lock: join(dir, `${key}.lock`),
     browserMarker: join(dir, `${key}.browser`),
+    handed: join(dir, `${key}.handed`),
   };
 }

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { toPluginError } from './issuer-connection.js';
+import { printable } from './terminal-text.js';
 import { audienceParameters, type TokenSet, toTokenSet } from './token-set.js';
 
 /**
@@ -12,6 +13,8 @@ export interface DeviceLoginOptions {
   timeoutMs: number;
   stderr: { write(chunk: string): unknown };
   now: () => number;
+  /** Stops polling (another way in finished first). */
+  signal?: AbortSignal;
 }
 
 export async function loginWithDevice(
@@ -24,15 +27,19 @@ export async function loginWithDevice(
   } catch (err) {
     throw toPluginError(err, 'device login could not start');
   }
+  // Server text on the user's terminal: no control characters (terminal-text.ts).
   const complete = authorization.verification_uri_complete;
   options.stderr.write(
-    `To log in, open ${authorization.verification_uri} on any device and enter the code\n\n  ${authorization.user_code}\n\n` +
-      (complete ? `or open this link directly:\n\n  ${complete}\n\n` : '') +
+    `To log in, open ${printable(authorization.verification_uri)} on any device and enter the code\n\n  ${printable(authorization.user_code, 64)}\n\n` +
+      (complete ? `or open this link directly:\n\n  ${printable(complete)}\n\n` : '') +
       'Waiting for the login to finish…\n',
   );
   try {
     const response = await oidc.pollDeviceAuthorizationGrant(config, authorization, undefined, {
-      signal: AbortSignal.timeout(Math.min(options.timeoutMs, authorization.expires_in * 1000)),
+      signal: AbortSignal.any([
+        AbortSignal.timeout(Math.min(options.timeoutMs, authorization.expires_in * 1000)),
+        ...(options.signal ? [options.signal] : []),
+      ]),
     });
     return toTokenSet(response, options.now());
   } catch (err) {

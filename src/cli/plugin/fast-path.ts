@@ -1,5 +1,7 @@
+import { inspectCacheDir } from './cache-folder.js';
 import { cacheKey, cachePaths, DEFAULT_CLIENT_ID, defaultCacheDir } from './cache-location.js';
 import { formatExecCredential, MIN_REMAINING_LIFETIME, readExecInfo } from './exec-credential.js';
+import { kubectlParent, recordHandedToken, wasHandedBefore } from './refused-token.js';
 import { readCacheEntry } from './token-cache.js';
 
 /**
@@ -7,8 +9,9 @@ import { readCacheEntry } from './token-cache.js';
  * with enough life left, this answers without loading the OAuth client, the HTTP stack or the flag
  * parser: only node:fs, node:crypto and node:path (through the modules imported above).
  *
- * Anything unusual (unknown flag, --help, no cache folder, no token) returns false and the full login
- * path takes over, which handles every case properly.
+ * Anything unusual (unknown flag, --help, no cache folder, a cache folder that cannot be trusted, no
+ * token, a token this kubectl already had refused) returns false and the full login path takes over,
+ * which handles every case properly (and says what is wrong).
  */
 
 /** The login flags that decide which cache entry answers. Must match login-options.ts. */
@@ -45,6 +48,8 @@ export interface FastPathIO {
   env: Record<string, string | undefined>;
   /** Epoch seconds. */
   now: () => number;
+  /** `process.ppid`: the kubectl that runs us (refused-token.ts). */
+  parentPid: number;
 }
 
 /** Writes the cached ExecCredential and returns true, or returns false to fall through. */
@@ -55,15 +60,21 @@ export function answerFromCache(argv: string[], io: FastPathIO): boolean {
   const info = readExecInfo(io.env.KUBERNETES_EXEC_INFO);
   if ('error' in info) return false;
   const dir = flags.get('cache-dir') ?? defaultCacheDir(io.env);
-  if (!dir) return false;
+  if (!dir || inspectCacheDir(dir) !== undefined) return false;
   const key = cacheKey({
     issuer,
     clientId: flags.get('client-id') ?? DEFAULT_CLIENT_ID,
     upstream: flags.get('upstream'),
   });
-  const entry = readCacheEntry(cachePaths(dir, key).file);
+  const paths = cachePaths(dir, key);
+  const entry = readCacheEntry(paths.file);
   const cached = entry?.tokens[flags.get('audience') ?? ''];
   if (!cached || cached.expiresAt - io.now() < MIN_REMAINING_LIFETIME) return false;
+  const parent = kubectlParent(info.byHand, io.parentPid);
+  if (parent !== undefined) {
+    if (wasHandedBefore(paths.handed, parent, cached.accessToken)) return false;
+    recordHandedToken(paths.handed, parent, cached.accessToken);
+  }
   io.stdout.write(formatExecCredential(info.apiVersion, cached.accessToken, cached.expiresAt));
   return true;
 }

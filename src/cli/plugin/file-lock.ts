@@ -1,11 +1,11 @@
 import {
   closeSync,
   linkSync,
+  lstatSync,
   openSync,
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   utimesSync,
   writeSync,
 } from 'node:fs';
@@ -75,7 +75,7 @@ function abandonedInode(path: string, options: Required<LockOptions>): number | 
   let stat: { mtimeMs: number; ino: number };
   let holder: number;
   try {
-    stat = statSync(path);
+    stat = lstatSync(path);
     holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
   } catch {
     return undefined; // just released: look again next round
@@ -100,7 +100,7 @@ function takeOver(path: string, inode: number, pid: number): void {
     return; // someone else moved it first
   }
   try {
-    if (statSync(aside).ino !== inode) linkSync(aside, path);
+    if (lstatSync(aside).ino !== inode) linkSync(aside, path);
   } catch {
     // a third process created a lock meanwhile: it holds it, we keep waiting
   }

@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { BridgeError } from '../../core/errors.js';
 import type { CliIO } from '../io.js';
 import { createBrowserLauncher } from './browser-launcher.js';
@@ -5,6 +6,7 @@ import { formatExecCredential, readExecInfo } from './exec-credential.js';
 import { connectToIssuer } from './issuer-connection.js';
 import { parseLoginOptions, TARGET_USAGE } from './login-options.js';
 import { obtainCredential } from './obtain-credential.js';
+import { kubectlParent } from './refused-token.js';
 
 const USAGE = `Usage: kube-oidc-bridge login --issuer URL [flags]
 
@@ -34,8 +36,9 @@ export async function runLogin(argv: string[], io: CliIO): Promise<number> {
     stderr: io.stderr,
     now,
     interactive: info.interactive,
-    openBrowser: createBrowserLauncher({ env: io.env, platform: process.platform }),
+    browser: createBrowserLauncher({ env: io.env, platform: process.platform, osRelease: release() }),
     connect: connectToIssuer,
+    parentPid: kubectlParent(info.byHand, process.ppid),
   });
   io.stdout.write(formatExecCredential(info.apiVersion, credential.accessToken, credential.expiresAt));
   return 0;

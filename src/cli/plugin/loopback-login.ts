@@ -6,9 +6,14 @@ import { startLoopbackReceiver } from './loopback-server.js';
 import { audienceParameters, type TokenSet, toTokenSet } from './token-set.js';
 
 /**
- * Authorization code + PKCE S256 with a loopback redirect (RFC 8252 §7.3): start the receiver, send
- * the browser to the issuer, wait for the code, redeem it. The URL is always printed on stderr, so a
- * user whose browser did not open can paste it.
+ * Authorization code + PKCE S256 with a loopback redirect (RFC 8252 §7.3): start the receiver, print
+ * the URL, send the browser to the issuer, wait for the code, redeem it. The URL is printed before the
+ * browser is launched, so a user whose browser does not open can always paste it.
+ *
+ * A launcher that fails is reported as it happens — never "opened a browser" followed by minutes of
+ * waiting (kubelogin#1611). Then `whenBrowserFails` decides: without it the login ends at once with
+ * `browser-failed` (nobody may be watching); with it (an interactive terminal) the receiver stays open
+ * for the URL pasted by hand while the fallback (the device flow) runs, and the first to finish wins.
  */
 export interface LoopbackLoginOptions {
   audience?: string;
@@ -16,17 +21,23 @@ export interface LoopbackLoginOptions {
   listenAddress?: string;
   timeoutMs: number;
   /** Absent with --no-browser: the URL is only printed, for the user to open on this machine. */
-  openBrowser?: BrowserLauncher;
+  browser?: BrowserLauncher;
+  /** Another way in, started when the browser could not be opened; must stop when `signal` aborts. */
+  whenBrowserFails?: (reason: string, signal: AbortSignal) => Promise<TokenSet>;
   stderr: { write(chunk: string): unknown };
   now: () => number;
 }
 
-/** Outcome: tokens, or `no-browser` when no browser could be started (the caller may use the device flow). */
+export type LoopbackOutcome =
+  | { status: 'ok'; tokens: TokenSet }
+  | { status: 'browser-failed'; reason: string };
+
 export async function loginWithLoopback(
   config: oidc.Configuration,
   options: LoopbackLoginOptions,
-): Promise<{ status: 'ok'; tokens: TokenSet } | { status: 'no-browser'; url: string }> {
+): Promise<LoopbackOutcome> {
   const receiver = await startLoopbackReceiver(options.listenAddress);
+  const stopFallback = new AbortController();
   try {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
@@ -38,31 +49,42 @@ export async function loginWithLoopback(
       ...audienceParameters(options.audience),
       ...(options.upstream ? { upstream: options.upstream } : {}),
     });
-    const callback = receiver.waitForCallback(state, options.timeoutMs);
-    // Keep the rejection handled while we are still launching the browser.
-    callback.catch(() => undefined);
-    if (options.openBrowser && !(await options.openBrowser(url.href))) {
-      return { status: 'no-browser', url: url.href };
-    }
-    options.stderr.write(
-      `${options.openBrowser ? 'Opened a browser to log in. If it did not open, visit' : 'To log in, open this URL in a browser on this machine'}:\n\n  ${url.href}\n\nWaiting for the login to finish…\n`,
+    const redeemed = receiver.waitForCallback(state, options.timeoutMs).then(
+      async (callbackUrl) => {
+        try {
+          const response = await oidc.authorizationCodeGrant(config, callbackUrl, {
+            pkceCodeVerifier: verifier,
+            expectedState: state,
+          });
+          return toTokenSet(response, options.now());
+        } catch (err) {
+          throw toPluginError(err, 'browser login failed');
+        }
+      },
+      (err: Error) => {
+        throw new BridgeError('ERR_PLUGIN', `browser login: ${err.message}`, { cause: err });
+      },
     );
-    let callbackUrl: URL;
-    try {
-      callbackUrl = await callback;
-    } catch (err) {
-      throw new BridgeError('ERR_PLUGIN', `browser login: ${(err as Error).message}`, { cause: err });
+    // Keep the rejection handled while we are still launching the browser.
+    redeemed.catch(() => undefined);
+    options.stderr.write(
+      `${options.browser ? 'Log in with your browser. If it does not open, visit' : 'To log in, open this URL in a browser on this machine'}:\n\n  ${url.href}\n\n`,
+    );
+    const launched = options.browser
+      ? await Promise.race([options.browser.open(url.href), redeemed.then(() => undefined)])
+      : undefined;
+    if (launched?.status !== 'failed') {
+      options.stderr.write('Waiting for the login to finish…\n');
+      return { status: 'ok', tokens: await redeemed };
     }
-    try {
-      const response = await oidc.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      });
-      return { status: 'ok', tokens: toTokenSet(response, options.now()) };
-    } catch (err) {
-      throw toPluginError(err, 'browser login failed');
-    }
+    options.stderr.write(`The browser did not open (${launched.reason}).\n`);
+    if (!options.whenBrowserFails) return { status: 'browser-failed', reason: launched.reason };
+    options.stderr.write('Open the URL above in a browser on this machine, or log in from another device.\n');
+    const fallback = options.whenBrowserFails(launched.reason, stopFallback.signal);
+    fallback.catch(() => undefined);
+    return { status: 'ok', tokens: await Promise.race([redeemed, fallback]) };
   } finally {
+    stopFallback.abort();
     await receiver.close();
   }
 }

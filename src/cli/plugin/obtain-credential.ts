@@ -1,13 +1,12 @@
 import type { Configuration } from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
-import { mayLaunchBrowser, NON_INTERACTIVE_BROWSER_INTERVAL, recordBrowserLaunch } from './browser-brake.js';
 import type { BrowserLauncher } from './browser-launcher.js';
-import { cacheKey, cachePaths } from './cache-location.js';
-import { loginWithDevice } from './device-login.js';
+import { type CachePaths, cacheKey, cachePaths } from './cache-location.js';
 import { MIN_REMAINING_LIFETIME } from './exec-credential.js';
 import { acquireLock } from './file-lock.js';
+import { loginCommand, loginWithUser } from './interactive-login.js';
 import type { IssuerTarget, LoginOptions } from './login-options.js';
-import { loginWithLoopback } from './loopback-login.js';
+import { recordHandedToken, wasHandedBefore } from './refused-token.js';
 import {
   type CachedAccessToken,
   type CacheEntry,
@@ -18,11 +17,16 @@ import {
 import { refreshTokens } from './token-refresh.js';
 import type { TokenSet } from './token-set.js';
 
+export { loginCommand } from './interactive-login.js';
+
 /**
  * The plugin's use case: a valid access token for the wanted audience, from the cache, by a silent
  * refresh, or by an interactive login — in that order. Everything after the first cache read runs under
  * the cache entry's lock, and the cache is read again once the lock is ours: when several kubectl
  * processes start together, the first logs in and the others find its token (kubelogin#389, #904).
+ *
+ * A cached token this kubectl already had (so the cluster refused it: refused-token.ts) does not count
+ * as usable; the refresh replaces it.
  */
 export interface CredentialDeps {
   stderr: { write(chunk: string): unknown };
@@ -30,75 +34,43 @@ export interface CredentialDeps {
   now: () => number;
   /** What KUBERNETES_EXEC_INFO said; false means nobody may be watching the terminal. */
   interactive: boolean;
-  openBrowser: BrowserLauncher;
+  browser: BrowserLauncher;
   connect: (target: IssuerTarget) => Promise<Configuration>;
   /** False for commands that must not start a login (`whoami`): they fail with advice instead. */
   allowLogin?: boolean;
+  /** The kubectl process running us (`process.ppid`), when kubectl runs us; see refused-token.ts. */
+  parentPid?: number;
 }
 
 /** Seconds between lock-file touches while a login waits for the user. */
 const LOCK_TOUCH_INTERVAL_MS = 10_000;
 
-export function entryFile(target: IssuerTarget): { file: string; lock: string; browserMarker: string } {
+export function entryFile(target: IssuerTarget): CachePaths {
   return cachePaths(
     target.cacheDir,
     cacheKey({ issuer: target.issuer, clientId: target.clientId, upstream: target.upstream }),
   );
 }
 
-function usable(entry: CacheEntry | undefined, audience: string, now: number): CachedAccessToken | undefined {
-  const cached = entry?.tokens[audience];
-  return cached && cached.expiresAt - now >= MIN_REMAINING_LIFETIME ? cached : undefined;
-}
-
-/** The advice every "you must log in" error ends with. */
-export function loginCommand(target: IssuerTarget): string {
-  const parts = ['kube-oidc-bridge login', `--issuer ${target.issuer}`];
-  if (target.audience) parts.push(`--audience ${target.audience}`);
-  if (target.upstream) parts.push(`--upstream ${target.upstream}`);
-  return parts.join(' ');
-}
-
-async function interactiveLogin(
-  config: Configuration,
-  options: LoginOptions,
+/** The cached token for `audience` when it has life left: `refused` when this kubectl already had it. */
+function lookUp(
+  entry: CacheEntry | undefined,
+  audience: string,
   deps: CredentialDeps,
-  browserMarker: string,
-): Promise<TokenSet> {
-  const common = {
-    audience: options.audience,
-    timeoutMs: options.timeoutMs,
-    stderr: deps.stderr,
-    now: deps.now,
-  };
-  if (!deps.interactive) {
-    // kubectl without a terminal (pipe, k9s, IDE): a browser tab is the only way, and only now and then.
-    const advice = `Log in from a terminal, then retry:\n\n  ${loginCommand(options)}\n`;
-    if (options.device) throw new BridgeError('ERR_PLUGIN', `the device flow needs a terminal. ${advice}`);
-    if (!mayLaunchBrowser(browserMarker, deps.now(), NON_INTERACTIVE_BROWSER_INTERVAL)) {
-      throw new BridgeError(
-        'ERR_PLUGIN',
-        `not logged in, and kubectl is not interactive (a browser was already opened in the last ${NON_INTERACTIVE_BROWSER_INTERVAL / 60} minutes). ${advice}`,
-      );
-    }
-    recordBrowserLaunch(browserMarker, deps.now());
-    const result = await loginWithLoopback(config, {
-      ...common,
-      listenAddress: options.listenAddress,
-      openBrowser: deps.openBrowser,
-    });
-    if (result.status === 'ok') return result.tokens;
-    throw new BridgeError('ERR_PLUGIN', `not logged in, and no browser could be opened. ${advice}`);
+  paths: CachePaths,
+): { status: 'usable'; token: CachedAccessToken } | { status: 'refused' | 'none' } {
+  const cached = entry?.tokens[audience];
+  if (!cached || cached.expiresAt - deps.now() < MIN_REMAINING_LIFETIME) return { status: 'none' };
+  if (deps.parentPid !== undefined && wasHandedBefore(paths.handed, deps.parentPid, cached.accessToken)) {
+    return { status: 'refused' };
   }
-  if (options.device) return loginWithDevice(config, common);
-  const result = await loginWithLoopback(config, {
-    ...common,
-    listenAddress: options.listenAddress,
-    openBrowser: options.noBrowser ? undefined : deps.openBrowser,
-  });
-  if (result.status === 'ok') return result.tokens;
-  deps.stderr.write('No browser could be opened here (set $BROWSER to choose one); using the device flow.\n');
-  return loginWithDevice(config, common);
+  return { status: 'usable', token: cached };
+}
+
+/** Marks the answer as handed to this kubectl (refused-token.ts) and returns it. */
+function handOut(token: CachedAccessToken, deps: CredentialDeps, paths: CachePaths): CachedAccessToken {
+  if (deps.parentPid !== undefined) recordHandedToken(paths.handed, deps.parentPid, token.accessToken);
+  return token;
 }
 
 /** Returns a usable access token for `options.audience`, updating the cache. */
@@ -108,10 +80,10 @@ export async function obtainCredential(
 ): Promise<CachedAccessToken> {
   const audienceKey = options.audience ?? '';
   const paths = entryFile(options);
-  const early = usable(readCacheEntry(paths.file), audienceKey, deps.now());
-  if (early) return early;
-
   ensureCacheDir(options.cacheDir);
+  const early = lookUp(readCacheEntry(paths.file), audienceKey, deps, paths);
+  if (early.status === 'usable') return handOut(early.token, deps, paths);
+
   const lock = await acquireLock(paths.lock, {
     timeoutMs: options.timeoutMs + 30_000,
     staleAfterMs: Math.max(3 * LOCK_TOUCH_INTERVAL_MS, 60_000),
@@ -125,8 +97,10 @@ export async function obtainCredential(
       clientId: options.clientId,
       tokens: {},
     };
-    const ready = usable(entry, audienceKey, deps.now());
-    if (ready) return ready;
+    const ready = lookUp(entry, audienceKey, deps, paths);
+    if (ready.status === 'usable') return handOut(ready.token, deps, paths);
+    if (ready.status === 'refused')
+      deps.stderr.write('The cluster refused the cached token; getting a new one.\n');
 
     const config = await deps.connect(options);
     let tokens: TokenSet | undefined;
@@ -145,11 +119,11 @@ export async function obtainCredential(
     if (!tokens && deps.allowLogin === false) {
       throw new BridgeError('ERR_PLUGIN', `not logged in. Log in with:\n\n  ${loginCommand(options)}\n`);
     }
-    if (!tokens) tokens = await interactiveLogin(config, options, deps, paths.browserMarker);
+    if (!tokens) tokens = await loginWithUser(config, options, deps, paths.browserMarker);
     entry.tokens[audienceKey] = { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
     if (tokens.refreshToken) entry.refreshToken = tokens.refreshToken;
     writeCacheEntry(paths.file, entry);
-    return entry.tokens[audienceKey];
+    return handOut(entry.tokens[audienceKey], deps, paths);
   } finally {
     clearInterval(keepAlive);
     lock.release();

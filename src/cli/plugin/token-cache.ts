@@ -1,11 +1,14 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isAcceptableToken } from './bearer-token.js';
+import { ensureTrustedCacheDir, entryProblem, O_NOFOLLOW } from './cache-folder.js';
 import { writePrivateFile } from './private-file.js';
 
 /**
  * The on-disk token cache: one JSON file per issuer + client options (see cache-location.ts), in a
- * folder only the user can enter (0700), files only the user can read (0600). Import-light: the fast
- * path reads it.
+ * folder only the user can enter (0700, checked by cache-folder.ts), files only the user can read
+ * (0600). Entries are opened without following symlinks and only trusted when they are regular files
+ * of ours. Import-light: the fast path reads it.
  */
 
 /** An access token for one audience (cluster). `expiresAt` in epoch seconds. */
@@ -24,33 +27,61 @@ export interface CacheEntry {
   refreshToken?: string;
 }
 
-/** Reads an entry; undefined when missing or unreadable (a broken cache means "log in again"). */
-export function readCacheEntry(file: string): CacheEntry | undefined {
-  let text: string;
+/** A cache file larger than this is not ours (a few tokens per cluster are a few KiB). */
+const MAX_ENTRY_BYTES = 256 * 1024;
+
+/** The file's text when it is a regular file of ours within the size cap; never follows a symlink. */
+function readOwnFile(file: string): string | undefined {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
   } catch {
     return undefined;
   }
   try {
+    const stats = fstatSync(fd);
+    if (entryProblem(file, stats) || stats.size > MAX_ENTRY_BYTES) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function validTokens(tokens: unknown): tokens is Record<string, CachedAccessToken> {
+  if (typeof tokens !== 'object' || tokens === null) return false;
+  return Object.values(tokens).every(
+    (t: Partial<CachedAccessToken>) => isAcceptableToken(t?.accessToken) && typeof t.expiresAt === 'number',
+  );
+}
+
+/** Reads an entry; undefined when missing, unreadable or not trustworthy (that means "log in again"). */
+export function readCacheEntry(file: string): CacheEntry | undefined {
+  const text = readOwnFile(file);
+  if (text === undefined) return undefined;
+  try {
     const parsed = JSON.parse(text) as CacheEntry;
-    if (parsed?.version !== 1 || typeof parsed.tokens !== 'object' || parsed.tokens === null)
-      return undefined;
+    if (parsed?.version !== 1 || !validTokens(parsed.tokens)) return undefined;
+    if (parsed.refreshToken !== undefined && !isAcceptableToken(parsed.refreshToken)) return undefined;
     return parsed;
   } catch {
     return undefined;
   }
 }
 
-/** Creates the cache folder (0700) and tightens it if it already existed with a wider mode. */
+/**
+ * Creates the cache folder (0700), or checks an existing one: refused with advice when it is a
+ * symlink, another user's, or writable by others; tightened when it is only readable by others.
+ */
 export function ensureCacheDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  ensureTrustedCacheDir(dir);
 }
 
 /**
  * Writes an entry atomically: a new 0600 file next to the target, then rename(2), so a concurrent
- * reader sees either the old or the new file, never half of one.
+ * reader sees either the old or the new file, never half of one. rename replaces a symlink planted at
+ * the entry's name instead of writing through it.
  */
 export function writeCacheEntry(file: string, entry: CacheEntry): void {
   ensureCacheDir(dirname(file));
