@@ -84,10 +84,14 @@ export function browserCommands(url: string, environment: BrowserEnvironment): s
   return [['xdg-open', url]];
 }
 
-function trySpawn(command: string[], settleMs: number): Promise<LaunchResult> {
+function trySpawn(
+  command: string[],
+  env: Record<string, string | undefined>,
+  settleMs: number,
+): Promise<LaunchResult> {
   const [file, ...args] = command as [string, ...string[]];
   return new Promise((resolve) => {
-    const child = spawn(file, args, { detached: true, stdio: 'ignore' });
+    const child = spawn(file, args, { detached: true, stdio: 'ignore', env });
     const settle = setTimeout(() => {
       child.removeAllListeners();
       child.unref();
@@ -128,7 +132,7 @@ export function createBrowserLauncher(
     async open(url) {
       const failures: string[] = [];
       for (const command of browserCommands(url, environment)) {
-        const result = await trySpawn(command, settleMs);
+        const result = await trySpawn(command, environment.env, settleMs);
         if (result.status === 'opened') return result;
         failures.push(result.reason);
       }
