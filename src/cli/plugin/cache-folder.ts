@@ -51,7 +51,7 @@ export function folderProblem(dir: string, stats: Stats, uid = currentUid()): Tr
     return `the token cache folder ${dir} belongs to another user (uid ${stats.uid}, you are uid ${uid}); remove it (rm -r ${dir}) or pass --cache-dir with a folder of your own`;
   }
   if ((stats.mode & 0o022) !== 0) {
-    return `the token cache folder ${dir} is writable by other users (mode ${(stats.mode & 0o777).toString(8)}); someone may have planted a token there. Remove it (rm -r ${dir}) and log in again, or pass --cache-dir with a private folder`;
+    return `the token cache folder ${dir} is writable by other users (mode ${(stats.mode & 0o7777).toString(8)}); someone may have planted a token there. Remove it (rm -r ${dir}) and log in again, or pass --cache-dir with a private folder`;
   }
   return undefined;
 }
