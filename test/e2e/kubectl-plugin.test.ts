@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { hashCredential } from '../../src/core/token-format.js';
 import { finished, type PluginUser, type PluginWorld, startPluginWorld } from '../cli-plugin/plugin-world.js';
 import { DEV_AUDIENCE } from '../oauth/issuer-harness.js';
 import { approveDeviceCode } from '../oauth/login-driver.js';
@@ -247,5 +248,165 @@ describe('kubectl plugin with short-lived access tokens', () => {
     expect(login.code, login.stderr).toBe(0);
     expect(user.browserLaunches()).toBe(2);
     expect((await user.kubectl(['get', '--raw', '/version'])).code).toBe(0);
+  });
+});
+
+/** Waits until `child` has written something to stderr that matches `pattern`; returns the match. */
+function stderrMatch(
+  child: ReturnType<PluginUser['spawnPlugin']>,
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      seen += c.toString();
+      const match = pattern.exec(seen);
+      if (match) resolve(match);
+    });
+    child.on('close', () => reject(new Error(`exited before printing ${pattern}: ${seen}`)));
+  });
+}
+
+const USER_CODE = /\b([B-Z]{4}-[B-Z]{4})\b/;
+const execInfo = (interactive: boolean) =>
+  JSON.stringify({
+    apiVersion: 'client.authentication.k8s.io/v1',
+    kind: 'ExecCredential',
+    spec: { interactive },
+  });
+
+describe('the kubectl plugin on real workstations', () => {
+  let world: PluginWorld;
+  beforeAll(async () => {
+    world = await startPluginWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+  const loginArgs = () => ['login', '--issuer', world.harness.url, '--audience', DEV_AUDIENCE];
+
+  it('BROWSER=/bin/false, not interactive: exits non-zero within 2 s, naming the command to run in a terminal', async () => {
+    const user = world.newUser();
+    const started = Date.now();
+    const child = user.spawnPlugin(loginArgs(), {
+      BROWSER: '/bin/false',
+      KUBERNETES_EXEC_INFO: execInfo(false),
+    });
+    const timer = setTimeout(() => child.kill(), 20_000);
+    const result = await finished(child);
+    clearTimeout(timer);
+    const elapsed = Date.now() - started;
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('the browser did not open (/bin/false exited with status 1)');
+    expect(result.stderr).toContain(
+      `Log in from a terminal, then retry:\n\n  kube-oidc-bridge ${loginArgs().join(' ')}`,
+    );
+    expect(result.stderr).not.toMatch(/Waiting for the login/);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('BROWSER=/bin/false, interactive: prints the URL and offers the device flow in the same run', async () => {
+    const user = world.newUser();
+    const child = user.spawnPlugin(loginArgs(), {
+      BROWSER: '/bin/false',
+      KUBERNETES_EXEC_INFO: execInfo(true),
+    });
+    const done = finished(child);
+    const [, userCode] = await stderrMatch(child, USER_CODE);
+    const approval = await approveDeviceCode(world.harness.url, userCode as string);
+    expect(approval.body).toContain('Device signed in');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).status.token).toMatch(/^kob_/);
+    expect(result.stderr).toContain(`${world.harness.url}/oauth2/authorize?`);
+    expect(result.stderr).toContain('The browser did not open (/bin/false exited with status 1)');
+    expect(result.stderr).toContain(
+      'Open the URL above in a browser on this machine, or log in from another device.',
+    );
+  });
+
+  it('over SSH without a display: a device code straight away, no browser tried', async () => {
+    const user = world.newUser();
+    const child = user.spawnPlugin([...loginArgs()], {
+      SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22',
+      DISPLAY: '',
+    });
+    const done = finished(child);
+    const [, userCode] = await stderrMatch(child, USER_CODE);
+    await approveDeviceCode(world.harness.url, userCode as string);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      'No browser can be opened here (this is an SSH session without a display)',
+    );
+    expect(result.stderr).not.toContain('/oauth2/authorize');
+    expect(user.browserLaunches()).toBe(0);
+  });
+
+  it('a browser login the issuer refuses (unknown --audience): its error and error_description are printed', async () => {
+    const user = world.newUser();
+    const result = await finished(
+      user.spawnPlugin(['login', '--issuer', world.harness.url, '--audience', 'https://nowhere.example']),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('browser login failed: invalid_target (unknown audience)');
+    expect(user.browserLaunches()).toBe(1);
+  });
+
+  it('after an interactive login, one stderr line says whom the issuer signed us in as', async () => {
+    const user = world.newUser();
+    const result = await finished(user.spawnPlugin(loginArgs()));
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stderr.split('\n').filter((l) => l.startsWith('signed in to'));
+    expect(lines).toEqual([
+      `signed in to ${world.harness.url} as alice@example.com (groups oidc:platform, oidc:developers)`,
+    ]);
+    // The cached answer after it says nothing.
+    const cached = await finished(user.spawnPlugin(loginArgs()));
+    expect(cached.stderr).toBe('');
+  });
+
+  // client-go re-runs the plugin after a 401 but does not resend the refused request: the command that
+  // met the refusal still fails, and it is the plugin's second run (same kubectl parent) that replaces
+  // the token, so the next command works instead of failing until the token expires.
+  it('a token the cluster refused (session revoked at the issuer): one new login, then kubectl works again', async () => {
+    const user = world.newUser();
+    await user.setup();
+    // Logged in by hand in a terminal, so the non-interactive browser brake has not fired yet.
+    expect((await finished(user.spawnPlugin(loginArgs()))).code).toBe(0);
+    expect((await user.kubectl(['auth', 'whoami', '-o', 'json'])).code).toBe(0);
+    const revoked = cachedEntry(user).tokens[DEV_AUDIENCE]?.accessToken ?? '';
+    expect(await world.harness.tokens.revokeAccessToken(revoked)).toBeDefined();
+    world.double.clearCache();
+
+    const refused = await user.kubectl(['auth', 'whoami', '-o', 'json']);
+    expect(refused.stderr).toContain('The cluster refused the cached token; getting a new one.');
+    expect(world.double.requests.at(-1)).toMatchObject({ status: 401 });
+    expect(cachedEntry(user).tokens[DEV_AUDIENCE]?.accessToken).not.toBe(revoked);
+    expect(user.browserLaunches()).toBe(2);
+
+    const next = await user.kubectl(['auth', 'whoami', '-o', 'json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout).status.userInfo.username).toBe('alice@example.com');
+    expect(user.browserLaunches()).toBe(2);
+  });
+
+  it('a token the cluster no longer knows (lost in a store failover): a silent refresh, no browser', async () => {
+    const user = world.newUser();
+    await user.setup();
+    expect((await finished(user.spawnPlugin(loginArgs()))).code).toBe(0);
+    expect((await user.kubectl(['auth', 'whoami', '-o', 'json'])).code).toBe(0);
+    const lost = cachedEntry(user).tokens[DEV_AUDIENCE]?.accessToken ?? '';
+    await world.harness.store.deleteAccessToken(hashCredential(lost));
+    world.double.clearCache();
+    const refreshes = issuerHits(world, '/oauth2/token');
+
+    const refused = await user.kubectl(['auth', 'whoami', '-o', 'json']);
+    expect(refused.stderr).toContain('The cluster refused the cached token; getting a new one.');
+    expect(issuerHits(world, '/oauth2/token')).toBe(refreshes + 1);
+    const next = await user.kubectl(['auth', 'whoami', '-o', 'json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(user.browserLaunches()).toBe(1);
   });
 });
