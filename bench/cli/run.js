@@ -1,9 +1,13 @@
 // CLI benchmark: wall time of `kube-oidc-bridge login` answering from a valid cached token, versus
-// bare Node start-up (`node -e 0`), in the same run. Spawns alternate between the two commands (so
+// bare Node start-up (`node -e 0`), in the same run. Spawns alternate between the commands (so
 // drift on a shared machine hits both alike); medians and their ratio are printed. Target: ≤ 1.6×.
+// With --sea, the standalone executable (npm run build:sea) is timed in the same rounds.
 //
 //   npm run bench:cli              (builds first)
-//   node bench/cli/run.js --pairs 200 --json results.json
+//   node bench/cli/run.js --pairs 200 --json results.json --sea dist/sea/kube-oidc-bridge
+//
+// Every command runs under its own short-lived `sh`, as the plugin runs under its own kubectl: the
+// plugin treats a second run from the same parent process as "the cluster refused the token".
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '10' },
     json: { type: 'string' },
+    sea: { type: 'string' },
   },
 });
 const pairs = Number(values.pairs);
@@ -43,17 +48,16 @@ const execInfo = JSON.stringify({
   spec: { interactive: false },
 });
 
+const loginArgs = ['login', '--issuer', issuer, '--audience', audience, '--cache-dir', cacheDir];
 const commands = {
   node: [process.execPath, ['-e', '0']],
-  login: [
-    process.execPath,
-    [bin, 'login', '--issuer', issuer, '--audience', audience, '--cache-dir', cacheDir],
-  ],
+  login: [process.execPath, [bin, ...loginArgs]],
+  ...(values.sea ? { standalone: [values.sea, loginArgs] } : {}),
 };
 
 function timeOnce([cmd, args]) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(cmd, args, {
+  const result = spawnSync('/bin/sh', ['-c', '"$@"; exit $?', 'sh', cmd, ...args], {
     env: { ...process.env, KUBERNETES_EXEC_INFO: execInfo },
     encoding: 'utf8',
   });
@@ -62,18 +66,18 @@ function timeOnce([cmd, args]) {
   return { ms, stdout: result.stdout };
 }
 
-const check = JSON.parse(timeOnce(commands.login).stdout);
-if (check.kind !== 'ExecCredential' || !check.status?.token)
-  throw new Error('login did not print an ExecCredential');
-
-for (let i = 0; i < warmup; i++) {
-  timeOnce(commands.node);
-  timeOnce(commands.login);
+const names = Object.keys(commands);
+for (const name of names.slice(1)) {
+  const check = JSON.parse(timeOnce(commands[name]).stdout);
+  if (check.kind !== 'ExecCredential' || !check.status?.token)
+    throw new Error(`${name} did not print an ExecCredential`);
 }
-const samples = { node: [], login: [] };
+
+for (let i = 0; i < warmup; i++) for (const name of names) timeOnce(commands[name]);
+const samples = Object.fromEntries(names.map((name) => [name, []]));
 for (let i = 0; i < pairs; i++) {
-  // Alternate which goes first, so neither always runs on a freshly warmed page cache.
-  const order = i % 2 === 0 ? ['node', 'login'] : ['login', 'node'];
+  // Rotate which goes first, so none always runs on a freshly warmed page cache.
+  const order = names.map((_, k) => names[(i + k) % names.length]);
   for (const name of order) samples[name].push(timeOnce(commands[name]).ms);
 }
 rmSync(cacheDir, { recursive: true, force: true });
@@ -90,7 +94,7 @@ const summary = Object.fromEntries(
 );
 const ratio = summary.login.median / summary.node.median;
 const f = (n) => n.toFixed(1).padStart(7);
-console.log(`node ${process.version}, ${pairs} interleaved pairs, ${warmup} warm-up pairs`);
+console.log(`node ${process.version}, ${pairs} interleaved rounds, ${warmup} warm-up rounds`);
 console.log('command                          median      p10      p90   (ms)');
 console.log(
   `node -e 0                       ${f(summary.node.median)}  ${f(summary.node.p10)}  ${f(summary.node.p90)}`,
@@ -98,5 +102,10 @@ console.log(
 console.log(
   `kube-oidc-bridge login (cache)  ${f(summary.login.median)}  ${f(summary.login.p10)}  ${f(summary.login.p90)}`,
 );
+if (summary.standalone) {
+  console.log(
+    `standalone executable (cache)   ${f(summary.standalone.median)}  ${f(summary.standalone.p10)}  ${f(summary.standalone.p90)}`,
+  );
+}
 console.log(`ratio of medians: ${ratio.toFixed(2)}×  (target ≤ 1.60×) ${ratio <= 1.6 ? 'MET' : 'NOT MET'}`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ summary, ratio, samples }, null, 2));

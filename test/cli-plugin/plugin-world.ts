@@ -50,14 +50,23 @@ export interface PluginWorld {
   close(): Promise<void>;
 }
 
-export async function startPluginWorld(options: HarnessOptions = {}): Promise<PluginWorld> {
+export interface PluginWorldOptions extends HarnessOptions {
+  /**
+   * A standalone `kube-oidc-bridge` executable to put on the PATH instead of the Node.js script; the
+   * PATH then holds nothing else, so no `node` can be found on it.
+   */
+  executable?: string;
+}
+
+export async function startPluginWorld(options: PluginWorldOptions = {}): Promise<PluginWorld> {
   if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   }
   const root = mkdtempSync(join(tmpdir(), 'kob-plugin-'));
   const binDir = join(root, 'bin');
   mkdirSync(binDir);
-  symlinkSync(binScript, join(binDir, 'kube-oidc-bridge'));
+  symlinkSync(options.executable ?? binScript, join(binDir, 'kube-oidc-bridge'));
+  const path = options.executable ? binDir : `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`;
   const certs: CertWorkspace = createCertWorkspace();
   const harness = await startIssuerHarness(options);
 
@@ -105,7 +114,7 @@ export async function startPluginWorld(options: HarnessOptions = {}): Promise<Pl
       const kubeconfig = join(home, '.kube', 'config');
       const browserLog = join(home, 'browser.log');
       const env = (extra: Record<string, string> = {}) => ({
-        PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+        PATH: path,
         HOME: home,
         BROWSER: `${process.execPath} ${fakeBrowser}`,
         FAKE_BROWSER_LOG: browserLog,
@@ -140,10 +149,12 @@ export async function startPluginWorld(options: HarnessOptions = {}): Promise<Pl
         },
         kubectl: (args, extraEnv) => runKubectl(args, { home, env: env(extraEnv), timeoutMs: 60_000 }),
         spawnPlugin: (args, extraEnv) =>
-          spawn(process.execPath, [binScript, ...args], {
-            env: env(extraEnv),
-            stdio: ['ignore', 'pipe', 'pipe'],
-          }),
+          options.executable
+            ? spawn(options.executable, args, { env: env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] })
+            : spawn(process.execPath, [binScript, ...args], {
+                env: env(extraEnv),
+                stdio: ['ignore', 'pipe', 'pipe'],
+              }),
       };
     },
     async close() {
