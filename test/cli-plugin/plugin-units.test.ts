@@ -236,6 +236,14 @@ describe('setup', () => {
     await setup([...base, '--kubeconfig', file]);
     expect(parse(readFileSync(file, 'utf8')).users).toHaveLength(1);
   });
+  it('--exec-command names the plugin as installed (krew: kubectl-oidc_bridge)', async () => {
+    const file = join(dir, 'krew.yaml');
+    expect((await setup([...base, '--kubeconfig', file, '--exec-command', 'kubectl-oidc_bridge'])).code).toBe(
+      0,
+    );
+    const { parse } = await import('yaml');
+    expect(parse(readFileSync(file, 'utf8')).users[0].user.exec.command).toBe('kubectl-oidc_bridge');
+  });
   it('writes to the first file of $KUBECONFIG when --kubeconfig is not given', async () => {
     const first = join(dir, 'first.yaml');
     expect((await setup(base, { KUBECONFIG: `${first}:${join(dir, 'second.yaml')}` })).code).toBe(0);

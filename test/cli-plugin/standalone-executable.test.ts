@@ -1,5 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSea } from '../../scripts/build-sea.mjs';
 import { DEV_AUDIENCE } from '../oauth/issuer-harness.js';
@@ -62,5 +65,45 @@ describe('standalone executable as the kubectl exec plugin, without node on the 
       apiVersion: 'client.authentication.k8s.io/v1beta1',
       status: { token: expect.stringMatching(/^kob_/) },
     });
+  });
+
+  // Corporate proxies: the executable carries Node.js 24, whose fetch and https honour HTTPS_PROXY
+  // when NODE_USE_ENV_PROXY=1 is set (docs/cli.md, Troubleshooting).
+  it('with HTTPS_PROXY and NODE_USE_ENV_PROXY=1, the issuer is reached through the proxy, --ca-file or not', async () => {
+    const seen: string[] = [];
+    const proxy = createServer((socket) => {
+      socket.once('data', (head) => {
+        seen.push(head.toString().split('\r\n')[0] ?? '');
+        socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'kob-proxy-'));
+    try {
+      const run = (extra: string[]) =>
+        finished(
+          spawn(
+            executable,
+            ['login', '--issuer', 'https://issuer.corp.example', '--cache-dir', join(dir, 'cache'), ...extra],
+            {
+              env: { HOME: dir, HTTPS_PROXY: `http://127.0.0.1:${port}`, NODE_USE_ENV_PROXY: '1' },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            },
+          ),
+        );
+      const plain = await run([]);
+      expect(plain.code).toBe(1);
+      expect(plain.stderr).toContain('cannot reach the issuer at https://issuer.corp.example');
+      const withCa = await run(['--ca-file', world.double.caFile]);
+      expect(withCa.code).toBe(1);
+      expect(seen).toEqual([
+        'CONNECT issuer.corp.example:443 HTTP/1.1',
+        'CONNECT issuer.corp.example:443 HTTP/1.1',
+      ]);
+    } finally {
+      proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

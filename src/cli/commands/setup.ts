@@ -23,6 +23,8 @@ Flags:
   --user NAME                   name of the user entry (default NAME-oidc)
   --context NAME                name of the context entry (default NAME)
   --kubeconfig FILE             file to edit (default: the first file in $KUBECONFIG, else ~/.kube/config)
+  --exec-command CMD            the plugin command kubectl runs (default kube-oidc-bridge; installed with
+                                krew it is kubectl-oidc_bridge)
 `;
 
 const FLAGS = {
@@ -35,6 +37,7 @@ const FLAGS = {
   user: { type: 'string' },
   context: { type: 'string' },
   kubeconfig: { type: 'string' },
+  'exec-command': { type: 'string' },
 } as const;
 
 /** kubectl's rule: --kubeconfig, else the first entry of $KUBECONFIG, else ~/.kube/config. */
@@ -59,19 +62,20 @@ export function execBlock(input: {
   issuer: string;
   audience?: string;
   caFile?: string;
+  command?: string;
 }): Record<string, unknown> {
   const args = ['login', '--issuer', input.issuer];
   if (input.audience) args.push('--audience', input.audience);
   if (input.caFile) args.push('--ca-file', input.caFile);
   return {
     apiVersion: 'client.authentication.k8s.io/v1',
-    command: 'kube-oidc-bridge',
+    command: input.command ?? 'kube-oidc-bridge',
     args,
     // Browser logins need no stdin, so non-interactive kubectl runs (pipes, IDEs) may still call us.
     interactiveMode: 'IfAvailable',
     provideClusterInfo: false,
     installHint:
-      'kube-oidc-bridge logs you in to this cluster. Install it with:\n  npm install --global kube-oidc-bridge\n',
+      'kube-oidc-bridge logs you in to this cluster. Install it with one of:\n  kubectl krew install oidc-bridge\n  npm install --global kube-oidc-bridge\n',
   };
 }
 
@@ -102,7 +106,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     clusterName,
     cluster,
     userName,
-    user: { exec: execBlock({ issuer, audience: values.audience, caFile }) },
+    user: {
+      exec: execBlock({
+        issuer,
+        audience: values.audience,
+        caFile,
+        command: values['exec-command'] || undefined,
+      }),
+    },
     contextName,
     context: { cluster: clusterName, user: userName },
     makeCurrent: true,
