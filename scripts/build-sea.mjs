@@ -90,6 +90,8 @@ async function bundle(file) {
     target: 'node24',
     outfile: file,
     legalComments: 'none',
+    // A native addon cannot live inside the executable: --token-store keyring says so when used there.
+    external: ['@napi-rs/keyring'],
     logLevel: 'warning',
   });
 }

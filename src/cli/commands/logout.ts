@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseFlags } from '../args.js';
 import { type CliIO, UsageError } from '../io.js';
 import { defaultCacheDir } from '../plugin/cache-location.js';
 import { connectToIssuer, toPluginError } from '../plugin/issuer-connection.js';
 import { TARGET_FLAGS, TARGET_USAGE, toIssuerTarget } from '../plugin/login-options.js';
 import { entryFile } from '../plugin/obtain-credential.js';
+import { refreshTokenStore } from '../plugin/refresh-token-store.js';
 import { type CacheEntry, readCacheEntry, removeCacheEntry } from '../plugin/token-cache.js';
 import { revokeAtIssuer } from '../plugin/token-revocation.js';
 
@@ -63,7 +64,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   let failures = 0;
   for (const { file, entry } of targets) {
+    // A refresh token kept in the OS keyring is revoked too, then removed from the keyring.
+    const store = refreshTokenStore(basename(file, '.json'), 'file');
     try {
+      entry.refreshToken = await store.read(entry);
       const config = await connectToIssuer({
         issuer: entry.issuer,
         clientId: entry.clientId,
@@ -77,6 +81,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         `Could not revoke the login at ${entry.issuer} (${toPluginError(err, 'revocation').message}); its tokens stay valid until they expire.\n`,
       );
     }
+    await store.write(entry, undefined).catch(() => undefined);
     removeCacheEntry(file);
   }
   return failures === 0 ? 0 : 1;

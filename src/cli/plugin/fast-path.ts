@@ -24,6 +24,7 @@ const VALUE_FLAGS = new Set([
   'listen-address',
   'ca-file',
   'timeout',
+  'token-store',
 ]);
 const BOOLEAN_FLAGS = new Set(['device', 'no-browser']);
 

@@ -20,6 +20,8 @@ ${TARGET_USAGE}
   --no-browser          do not open a browser: print the login URL to open on this machine
   --listen-address A    HOST:PORT of the local redirect receiver (default 127.0.0.1, random port)
   --timeout D           how long to wait for an interactive login (default 5m)
+  --token-store S       where to keep the refresh token: file (default, in the cache) or keyring (the
+                        OS keyring; access tokens stay in the cache file)
 `;
 
 /** The full `login` path: everything the fast path could not answer. */

@@ -2,6 +2,7 @@ import { parseDuration } from '../../core/duration.js';
 import { parseFlags, requireFlag } from '../args.js';
 import { UsageError } from '../io.js';
 import { DEFAULT_CLIENT_ID, defaultCacheDir } from './cache-location.js';
+import type { TokenStoreKind } from './refresh-token-store.js';
 
 /**
  * Flags shared by `login`, `logout` and `whoami`. The fast path (fast-path.ts) recognises the same
@@ -18,6 +19,8 @@ export interface IssuerTarget {
 }
 
 export interface LoginOptions extends IssuerTarget {
+  /** Where to keep the refresh token; undefined keeps the cache entry's choice (file for a new one). */
+  tokenStore?: TokenStoreKind;
   device: boolean;
   noBrowser: boolean;
   listenAddress?: string;
@@ -40,6 +43,7 @@ export const LOGIN_FLAGS = {
   'no-browser': { type: 'boolean' },
   'listen-address': { type: 'string' },
   timeout: { type: 'string' },
+  'token-store': { type: 'string' },
 } as const;
 
 export const TARGET_USAGE = `  --issuer URL          the kube-oidc-bridge issuer (required)
@@ -75,11 +79,15 @@ export function parseLoginOptions(
   const timeout = values.timeout === undefined ? 300 : parseDuration(values.timeout);
   if (timeout === undefined || timeout <= 0)
     throw new UsageError('--timeout must be a duration like 90s or 5m');
+  const tokenStore = values['token-store'];
+  if (tokenStore !== undefined && tokenStore !== 'file' && tokenStore !== 'keyring')
+    throw new UsageError('--token-store must be file or keyring');
   return {
     ...toIssuerTarget(values, env),
     device: values.device ?? false,
     noBrowser: values['no-browser'] ?? false,
     listenAddress: values['listen-address'],
     timeoutMs: timeout * 1000,
+    tokenStore,
   };
 }

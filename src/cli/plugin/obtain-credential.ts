@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Configuration } from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
 import type { BrowserLauncher } from './browser-launcher.js';
@@ -6,6 +7,7 @@ import { MIN_REMAINING_LIFETIME } from './exec-credential.js';
 import { acquireLock } from './file-lock.js';
 import { loginCommand, loginWithUser } from './interactive-login.js';
 import type { IssuerTarget, LoginOptions } from './login-options.js';
+import { refreshTokenStore } from './refresh-token-store.js';
 import { recordHandedToken, wasHandedBefore } from './refused-token.js';
 import {
   type CachedAccessToken,
@@ -40,6 +42,8 @@ export interface CredentialDeps {
   allowLogin?: boolean;
   /** The kubectl process running us (`process.ppid`), when kubectl runs us; see refused-token.ts. */
   parentPid?: number;
+  /** The OS keyring (refresh-token-store.ts); tests hand in their own. */
+  openKeyring?: Parameters<typeof refreshTokenStore>[2];
 }
 
 /** Seconds between lock-file touches while a login waits for the user. */
@@ -102,16 +106,18 @@ export async function obtainCredential(
     if (ready.status === 'refused')
       deps.stderr.write('The cluster refused the cached token; getting a new one.\n');
 
+    const store = refreshTokenStore(basename(paths.file, '.json'), options.tokenStore, deps.openKeyring);
+    const refreshToken = await store.read(entry);
     const config = await deps.connect(options);
     let tokens: TokenSet | undefined;
-    if (entry.refreshToken) {
-      const refreshed = await refreshTokens(config, entry.refreshToken, options.audience, deps.now);
+    if (refreshToken) {
+      const refreshed = await refreshTokens(config, refreshToken, options.audience, deps.now);
       if (refreshed.status === 'ok') {
         tokens = refreshed.tokens;
       } else {
         // Expired, revoked, or the IdP no longer accepts the user: drop the session and log in afresh.
         deps.stderr.write('The login session has ended; logging in again.\n');
-        entry.refreshToken = undefined;
+        await store.write(entry, undefined);
         entry.tokens = {};
         writeCacheEntry(paths.file, entry);
       }
@@ -121,7 +127,7 @@ export async function obtainCredential(
     }
     if (!tokens) tokens = await loginWithUser(config, options, deps, paths.browserMarker);
     entry.tokens[audienceKey] = { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
-    if (tokens.refreshToken) entry.refreshToken = tokens.refreshToken;
+    if (tokens.refreshToken) await store.write(entry, tokens.refreshToken);
     writeCacheEntry(paths.file, entry);
     return handOut(entry.tokens[audienceKey], deps, paths);
   } finally {

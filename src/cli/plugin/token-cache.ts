@@ -25,6 +25,8 @@ export interface CacheEntry {
   tokens: Record<string, CachedAccessToken>;
   /** Shared by every audience: the issuer mints tokens for any of its clusters from one login. */
   refreshToken?: string;
+  /** Set when the refresh token is in the OS keyring instead (refresh-token-store.ts). */
+  refreshTokenIn?: 'keyring';
 }
 
 /** A cache file larger than this is not ours (a few tokens per cluster are a few KiB). */
