@@ -304,6 +304,11 @@ describe('the kubectl plugin on real workstations', () => {
     );
     expect(result.stderr).not.toMatch(/Waiting for the login/);
     expect(elapsed).toBeLessThan(2000);
+    // Nothing was opened, so the next run is not told "a browser was already opened".
+    const again = await finished(
+      user.spawnPlugin(loginArgs(), { BROWSER: '/bin/false', KUBERNETES_EXEC_INFO: execInfo(false) }),
+    );
+    expect(again.stderr).toContain('the browser did not open (/bin/false exited with status 1)');
   });
 
   it('BROWSER=/bin/false, interactive: prints the URL and offers the device flow in the same run', async () => {

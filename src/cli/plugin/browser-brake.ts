@@ -1,4 +1,4 @@
-import { closeSync, constants, futimesSync, lstatSync, openSync } from 'node:fs';
+import { closeSync, constants, futimesSync, lstatSync, openSync, rmSync } from 'node:fs';
 import { O_NOFOLLOW } from './cache-folder.js';
 
 /**
@@ -31,4 +31,9 @@ export function recordBrowserLaunch(markerPath: string, nowSeconds: number): voi
   } finally {
     closeSync(fd);
   }
+}
+
+/** Forgets a launch that did not happen (the browser command failed): nothing was opened to wait for. */
+export function forgetBrowserLaunch(markerPath: string): void {
+  rmSync(markerPath, { force: true });
 }

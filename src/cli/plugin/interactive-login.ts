@@ -1,6 +1,11 @@
 import type { Configuration } from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
-import { mayLaunchBrowser, NON_INTERACTIVE_BROWSER_INTERVAL, recordBrowserLaunch } from './browser-brake.js';
+import {
+  forgetBrowserLaunch,
+  mayLaunchBrowser,
+  NON_INTERACTIVE_BROWSER_INTERVAL,
+  recordBrowserLaunch,
+} from './browser-brake.js';
 import type { BrowserLauncher } from './browser-launcher.js';
 import { loginWithDevice } from './device-login.js';
 import type { IssuerTarget, LoginOptions } from './login-options.js';
@@ -76,6 +81,7 @@ async function chooseAndLogin(
     recordBrowserLaunch(browserMarker, deps.now());
     const result = await loginWithLoopback(config, { ...loopback, browser: deps.browser });
     if (result.status === 'ok') return result.tokens;
+    forgetBrowserLaunch(browserMarker);
     throw new BridgeError(
       'ERR_PLUGIN',
       `not logged in, and the browser did not open (${result.reason}). ${advice}`,

@@ -80,8 +80,11 @@ export async function loginWithLoopback(
     options.stderr.write(`The browser did not open (${launched.reason}).\n`);
     if (!options.whenBrowserFails) return { status: 'browser-failed', reason: launched.reason };
     options.stderr.write('Open the URL above in a browser on this machine, or log in from another device.\n');
-    const fallback = options.whenBrowserFails(launched.reason, stopFallback.signal);
-    fallback.catch(() => undefined);
+    // A fallback that cannot start (no device flow at this issuer) leaves the pasted URL as the way in.
+    const fallback = options.whenBrowserFails(launched.reason, stopFallback.signal).catch((err: Error) => {
+      if (!stopFallback.signal.aborted) options.stderr.write(`${err.message}\n`);
+      return redeemed;
+    });
     return { status: 'ok', tokens: await Promise.race([redeemed, fallback]) };
   } finally {
     stopFallback.abort();
