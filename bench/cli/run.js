@@ -4,7 +4,7 @@
 // With --sea, the standalone executable (npm run build:sea) is timed in the same rounds.
 //
 //   npm run bench:cli              (builds first)
-//   node bench/cli/run.js --pairs 200 --json results.json --sea dist/sea/kube-oidc-bridge
+//   node bench/cli/run.js --pairs 200 --json results.json --sea build/sea/kube-oidc-bridge
 //
 // Every command runs under its own short-lived `sh`, as the plugin runs under its own kubectl: the
 // plugin treats a second run from the same parent process as "the cluster refused the token".
