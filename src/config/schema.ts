@@ -48,6 +48,12 @@ const redisSchema = z
     connectTimeout: duration.default(5),
     /** Per-command timeout: a review fails (retryable 5xx) rather than hang past the apiserver's own. */
     commandTimeout: duration.default(2),
+    /**
+     * After a revocation, how long to wait (`WAIT 1 ms`) for a replica to acknowledge it where replicas
+     * exist (Sentinel; Cluster shards with replicas; a standalone primary with connected replicas).
+     * 0 = do not wait. A revocation no replica acknowledged is reported as failed.
+     */
+    replicaAckTimeoutMs: z.number().int().min(0).max(60_000).optional(),
   })
   .refine((r) => [r.url, r.sentinel, r.cluster].filter((v) => v !== undefined).length === 1, {
     message: 'configure exactly one of store.redis.url, store.redis.sentinel or store.redis.cluster',
@@ -93,6 +99,28 @@ const verifierSchema = z
     /** Audiences this verifier accepts (this cluster's API audiences). */
     audiences: z.array(z.string().min(1)).min(1),
     maxBodyBytes: z.number().int().positive().default(65_536),
+    /** Serving limits (defaults in src/verifier/serving-limits.ts); see docs/operations.md. */
+    limits: z
+      .strictObject({
+        /** Time for a client to send the request headers (node:http `headersTimeout`). */
+        headersTimeout: duration.optional(),
+        /** Time for a whole request, headers and body (node:http `requestTimeout`). */
+        requestTimeout: duration.optional(),
+        /** Time to read a TokenReview body once its headers arrived. */
+        bodyTimeout: duration.optional(),
+        /** Time for a TLS handshake to complete. */
+        tlsHandshakeTimeout: duration.optional(),
+        /** Concurrent connections; more are refused (and a warning logged). */
+        maxConnections: z.number().int().positive().optional(),
+        /**
+         * How long a review waits for the store before answering 503 + Retry-After; shorter than
+         * store.redis.commandTimeout so a hung Redis does not hold every request for the full timeout.
+         */
+        storeDeadlineMs: z.number().int().positive().optional(),
+        /** Store lookups in flight at most; beyond it reviews are shed with 503 + Retry-After. */
+        maxInFlight: z.number().int().positive().optional(),
+      })
+      .optional(),
   })
   .refine((v) => v.tls !== undefined || v.insecureHTTP, {
     message: 'verifier.tls is required (or set insecureHTTP: true, never in production)',

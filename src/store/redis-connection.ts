@@ -33,6 +33,9 @@ export class RedisConnection {
   private failures = 0;
   private lastError: Error | undefined;
   private closed = false;
+  private readonly afterConnect: (() => Promise<void>)[] = [];
+  private readonly primaryChanged: (() => void)[] = [];
+  private primaryAddress: string | undefined;
 
   constructor(config: RedisConfig, logger?: Logger) {
     this.logger = logger;
@@ -50,7 +53,7 @@ export class RedisConnection {
    * review hot path pays nothing for the check.
    */
   ready(): Promise<void> | undefined {
-    if (this.client.status === 'ready') return undefined;
+    if (this.client.status === 'ready' && this.attempt === undefined) return undefined;
     if (this.closed) return Promise.reject(new StoreUnavailableError('redis store is closed'));
     // During an outage one request carries the reconnect attempt and the others fail at once, so a
     // Redis that swallows packets costs one request a connect timeout, not every request.
@@ -70,6 +73,24 @@ export class RedisConnection {
     const found = typeof code === 'string' ? code : replyCode;
     const reason = found ? ` (${found})` : '';
     return new StoreUnavailableError(`redis ${operation} failed${reason}`, { cause: err });
+  }
+
+  /**
+   * Runs `hook` after every successful connect, before the attempt resolves: the first command after
+   * a reconnect waits for it (the generation check must see an emptied Redis before a review does).
+   * A failing hook does not fail the connection.
+   */
+  onConnected(hook: () => Promise<void>): void {
+    this.afterConnect.push(hook);
+  }
+
+  /**
+   * Calls `listener` when a (re)connection lands on another primary than the last one: a Sentinel
+   * failover (`+switch-master`, or the old primary died). Not for Cluster, whose client talks to
+   * every master at once.
+   */
+  onPrimaryChange(listener: () => void): void {
+    this.primaryChanged.push(listener);
   }
 
   async close(): Promise<void> {
@@ -102,18 +123,33 @@ export class RedisConnection {
         this.client.disconnect();
       }, this.attemptTimeoutMs);
       deadline.unref();
-      connectClient(this.client).then(
-        () => {
-          clearTimeout(deadline);
-          resolve();
-        },
-        (err: unknown) => {
-          clearTimeout(deadline);
-          // ioredis rejects with a bare "Connection is closed"; the error event before it says why.
-          reject(this.failure('connect', this.lastError ?? err));
-        },
-      );
+      connectClient(this.client)
+        .then(() => this.settle())
+        .then(
+          () => {
+            clearTimeout(deadline);
+            resolve();
+          },
+          (err: unknown) => {
+            clearTimeout(deadline);
+            // ioredis rejects with a bare "Connection is closed"; the error event before it says why.
+            reject(this.failure('connect', this.lastError ?? err));
+          },
+        );
     });
+  }
+
+  /** After a connect: note which primary it reached, then run the hooks. */
+  private async settle(): Promise<void> {
+    const stream = (this.client as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    const address = stream?.remoteAddress && `${stream.remoteAddress}:${stream.remotePort}`;
+    const previous = this.primaryAddress;
+    if (address) this.primaryAddress = address;
+    if (address && previous !== undefined && previous !== address) {
+      this.logger?.warn({ from: previous, to: address }, 'redis primary changed (failover)');
+      for (const listener of this.primaryChanged) listener();
+    }
+    for (const hook of this.afterConnect) await hook().catch(() => undefined);
   }
 
   private onReady(): void {

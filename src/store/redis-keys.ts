@@ -16,6 +16,8 @@ import type { EphemeralNamespace } from './types.js';
  * | `P rt:{HASH}:used`                    | string | first use time (epoch s); same TTL as `rt`     |
  * | `P eph:NS:{ID}`                       | string | `{"expiresAt":…,"value":…}` ephemeral record   |
  * | `P rl:{KEY}:WINDOW`                   | string | rate-limit counter of one fixed window         |
+ * | `P revocations`                       | stream | revocation journal: `at`, `session`, `user`     |
+ * | `P generation:{TAG}`                  | string | store generation marker (one per Cluster shard) |
  *
  * HASH is a credential hash (SHA-256/HMAC, base64url), never a credential.
  */
@@ -62,6 +64,16 @@ export class RedisKeys {
 
   counter(key: string, window: number): string {
     return `${this.prefix}rl:{${encodeURIComponent(key)}}:${window}`;
+  }
+
+  /** The revocation journal (one stream; on Cluster it lives in one shard, apart from most sessions). */
+  revocationJournal(): string {
+    return `${this.prefix}revocations`;
+  }
+
+  /** A generation marker; TAG picks the slot (and so the Cluster shard) it lives in. */
+  generation(tag: string): string {
+    return `${this.prefix}generation:{${tag}}`;
   }
 
   /** The keys a `session:{ID}:tokens` member stands for. */

@@ -7,6 +7,11 @@ import { decodeRecord } from './record-codec.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts } from './redis-scripts.js';
+import { confirmOnReplicas } from './replica-ack.js';
+import { RevocationJournal } from './revocation-journal.js';
+import { replayRevocations } from './revocation-replay.js';
+import { StoreGeneration } from './store-generation.js';
+import type { StoreDataLoss, StoreResilience } from './store-resilience.js';
 import type {
   AccessTokenRecord,
   EphemeralNamespace,
@@ -20,7 +25,21 @@ export interface RedisStoreOptions {
   config: RedisConfig;
   clock: Clock;
   logger?: Logger;
+  /**
+   * How long revocations stay in the journal: the longest token lifetime (older revocations protect
+   * nothing, their tokens expired). Default one day, the default session lifetime.
+   */
+  revocationJournalTTL?: number;
+  /** Called once per data loss noticed (the generation marker vanished). */
+  onDataLoss?: (loss: StoreDataLoss) => void;
 }
+
+const DEFAULT_JOURNAL_TTL_SECONDS = 86_400;
+const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 1000;
+/** Revocations replayed after a Sentinel failover: replication lag is seconds, this is generous. */
+const AUTO_REPLAY_WINDOW_SECONDS = 900;
+/** How often every process re-checks the generation marker (also after every reconnect). */
+const GENERATION_CHECK_INTERVAL_MS = 2000;
 
 interface EphemeralEnvelope {
   expiresAt: number;
@@ -61,12 +80,41 @@ function peekSession(raw: string | null): Partial<SessionRecord> | undefined {
  * Failures (Redis away, timeouts, corrupt records) throw StoreUnavailableError; see
  * RedisConnection for the fail-fast and self-healing behaviour.
  */
-export function createRedisStore(options: RedisStoreOptions): TokenStore {
-  const { clock } = options;
-  const keys = new RedisKeys(options.config.keyPrefix);
-  const connection = new RedisConnection(options.config, options.logger);
+export function createRedisStore(options: RedisStoreOptions): TokenStore & StoreResilience {
+  const { clock, config, logger } = options;
+  const keys = new RedisKeys(config.keyPrefix);
+  const connection = new RedisConnection(config, logger);
   const redis = connection.client;
   defineStoreScripts(redis);
+  const journal = new RevocationJournal(
+    redis,
+    keys.revocationJournal(),
+    clock,
+    options.revocationJournalTTL ?? DEFAULT_JOURNAL_TTL_SECONDS,
+  );
+  const topology = config.cluster ? 'cluster' : config.sentinel ? 'sentinel' : 'standalone';
+  // WAIT must return before the command timeout cuts it.
+  const ackTimeoutMs = Math.min(
+    config.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+    Math.max(0, config.commandTimeout * 1000 - 250),
+  );
+  const generation = new StoreGeneration({ redis, keys, clock, logger, onDataLoss: options.onDataLoss });
+  connection.onConnected(() => generation.check());
+  const generationTimer = setInterval(() => {
+    if (redis.status === 'ready') generation.check().catch(() => undefined);
+  }, GENERATION_CHECK_INTERVAL_MS);
+  generationTimer.unref();
+  connection.onPrimaryChange(() => {
+    // A promoted replica may lack the latest revocations: apply them again, before much traffic.
+    replayRevocations(journal, clock.now() - AUTO_REPLAY_WINDOW_SECONDS, revoke).then(
+      (result) => logger?.warn({ ...result }, 'revocations replayed after a failover'),
+      (err: unknown) =>
+        logger?.error(
+          { err: { message: (err as Error).message } },
+          'revocation replay after a failover failed',
+        ),
+    );
+  });
 
   async function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
     try {
@@ -168,7 +216,12 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
     },
 
     revokeSession(id) {
-      return run('revokeSession', () => revoke(id));
+      return run('revokeSession', async () => {
+        await journal.append(id, undefined);
+        const revoked = await revoke(id);
+        await confirmOnReplicas(redis, topology, ackTimeoutMs);
+        return revoked;
+      });
     },
 
     revokeUser(username) {
@@ -176,7 +229,13 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
         // The index may still list a session whose username changed since (updated claims).
         const sessions = await readSessions(keys.userSessions(username));
         const mine = sessions.filter((s) => s.username === username);
-        const revoked = await Promise.all(mine.map((s) => revoke(s.id)));
+        const revoked = await Promise.all(
+          mine.map(async (s) => {
+            await journal.append(s.id, username);
+            return revoke(s.id);
+          }),
+        );
+        await confirmOnReplicas(redis, topology, ackTimeoutMs);
         return revoked.filter(Boolean).length;
       });
     },
@@ -277,7 +336,20 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore {
       });
     },
 
+    dataLoss() {
+      return generation.lastLoss();
+    },
+
+    replayRevocations(since) {
+      return run('replayRevocations', async () => {
+        const result = await replayRevocations(journal, since, revoke);
+        await confirmOnReplicas(redis, topology, ackTimeoutMs);
+        return result;
+      });
+    },
+
     close() {
+      clearInterval(generationTimer);
       return connection.close();
     },
   };
