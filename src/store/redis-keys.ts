@@ -18,6 +18,7 @@ import type { EphemeralNamespace } from './types.js';
  * | `P rl:{KEY}:WINDOW`                   | string | rate-limit counter of one fixed window         |
  * | `P revocations`                       | stream | revocation journal: `at`, `session`, `user`     |
  * | `P generation:{TAG}`                  | string | store generation marker (one per Cluster shard) |
+ * | `P ack:{TAG}`                         | string | replica acknowledgement probe (one per shard)  |
  *
  * HASH is a credential hash (SHA-256/HMAC, base64url), never a credential.
  */
@@ -74,6 +75,11 @@ export class RedisKeys {
   /** A generation marker; TAG picks the slot (and so the Cluster shard) it lives in. */
   generation(tag: string): string {
     return `${this.prefix}generation:{${tag}}`;
+  }
+
+  /** The write a replica acknowledgement waits for; TAG picks the shard. */
+  ackProbe(tag: string): string {
+    return `${this.prefix}ack:{${tag}}`;
   }
 
   /** The keys a `session:{ID}:tokens` member stands for. */

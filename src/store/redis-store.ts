@@ -7,7 +7,7 @@ import { decodeRecord } from './record-codec.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts } from './redis-scripts.js';
-import { confirmOnReplicas } from './replica-ack.js';
+import { ReplicaAck } from './replica-ack.js';
 import { RevocationJournal } from './revocation-journal.js';
 import { replayRevocations } from './revocation-replay.js';
 import { StoreGeneration } from './store-generation.js';
@@ -98,6 +98,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     config.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
     Math.max(0, config.commandTimeout * 1000 - 250),
   );
+  const replicaAck = new ReplicaAck(redis, topology, keys, ackTimeoutMs);
   const generation = new StoreGeneration({ redis, keys, clock, logger, onDataLoss: options.onDataLoss });
   connection.onConnected(() => generation.check());
   const generationTimer = setInterval(() => {
@@ -219,7 +220,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
       return run('revokeSession', async () => {
         await journal.append(id, undefined);
         const revoked = await revoke(id);
-        await confirmOnReplicas(redis, topology, ackTimeoutMs);
+        await replicaAck.confirm();
         return revoked;
       });
     },
@@ -235,7 +236,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
             return revoke(s.id);
           }),
         );
-        await confirmOnReplicas(redis, topology, ackTimeoutMs);
+        await replicaAck.confirm();
         return revoked.filter(Boolean).length;
       });
     },
@@ -343,13 +344,14 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     replayRevocations(since) {
       return run('replayRevocations', async () => {
         const result = await replayRevocations(journal, since, revoke);
-        await confirmOnReplicas(redis, topology, ackTimeoutMs);
+        await replicaAck.confirm();
         return result;
       });
     },
 
     close() {
       clearInterval(generationTimer);
+      replicaAck.close();
       return connection.close();
     },
   };

@@ -4,23 +4,11 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { RedisClient } from './redis-client.js';
 import type { RedisKeys } from './redis-keys.js';
+import { shardTags } from './shard-tags.js';
 import type { StoreDataLoss } from './store-resilience.js';
 
 /** Markers live this long past the last check of any process (nothing in Redis lives forever). */
 const MARKER_TTL_SECONDS = 7 * 86_400;
-const CLUSTER_SLOTS = 16_384;
-
-/** CRC16/XMODEM, the hash Redis Cluster maps keys to slots with (`CRC16(tag) mod 16384`). */
-function crc16(text: string): number {
-  let crc = 0;
-  for (const byte of Buffer.from(text)) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit++)
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc;
-}
-
 export interface StoreGenerationOptions {
   redis: RedisClient;
   keys: RedisKeys;
@@ -85,14 +73,6 @@ export class StoreGeneration {
   private markers(): [string, string][] {
     const { redis, keys } = this.options;
     if (!(redis instanceof Cluster)) return [['standalone', keys.generation('g')]];
-    const masters = new Set(redis.slots.map((owners) => owners?.[0]).filter((o) => o !== undefined));
-    const owners = new Map<string, string>();
-    // A few dozen tags cover three masters; the bound only guards against a pathological slot map.
-    for (let n = 0; owners.size < masters.size && n < 100_000; n++) {
-      const tag = `g${n}`;
-      const owner = redis.slots[crc16(tag) % CLUSTER_SLOTS]?.[0];
-      if (owner !== undefined && !owners.has(owner)) owners.set(owner, keys.generation(tag));
-    }
-    return [...owners.entries()];
+    return [...shardTags(redis)].map(([owner, tag]) => [owner, keys.generation(tag)]);
   }
 }

@@ -18,6 +18,11 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /**
+   * Sends a signal to the process: SIGSTOP/SIGCONT freeze and thaw it (a replica that falls behind),
+   * SIGKILL kills it without a shutdown (nothing handed to replicas). After SIGKILL, `start()` again.
+   */
+  signal(signal: NodeJS.Signals): Promise<void>;
   /** Sends one command with redis-cli semantics and returns the raw RESP reply text. */
   command(...args: string[]): Promise<string>;
   /** Stops it and removes its folder. */
@@ -126,6 +131,22 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     if (!c || c.exitCode !== null) return;
     const exited = once(c, 'exit');
     c.kill('SIGTERM');
+    // A frozen (SIGSTOP) server would never handle the SIGTERM.
+    c.kill('SIGCONT');
+    await exited;
+    running.delete(c);
+  }
+
+  async function signal(name: NodeJS.Signals): Promise<void> {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    if (name !== 'SIGKILL') {
+      c.kill(name);
+      return;
+    }
+    child = undefined;
+    const exited = once(c, 'exit');
+    c.kill('SIGKILL');
     await exited;
     running.delete(c);
   }
@@ -136,6 +157,7 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     url: `redis://127.0.0.1:${port}/0`,
     stop,
     start,
+    signal,
     async command(...args) {
       const reply = await sendRaw(port, authPrefix + encodeCommand(args));
       return authPrefix ? reply.replace(/^\+OK\r\n/, '') : reply;
