@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from '../core/logger.js';
+import { hasResilience } from '../store/store-resilience.js';
 import type { TokenStore } from '../store/types.js';
 import { errorMiddleware } from './error-middleware.js';
 import { RETRY_AFTER_SECONDS } from './error-status.js';
@@ -55,7 +56,7 @@ export function createOpsRouter(deps: OpsDeps): Router {
   router.get('/readyz', async (ctx) => {
     ctx.type = 'text/plain';
     if (await checkReady(deps)) {
-      ctx.body = 'ok\n';
+      ctx.body = `ok\n${dataLossDetails(deps.store)}`;
       return;
     }
     ctx.status = 503;
@@ -68,6 +69,17 @@ export function createOpsRouter(deps: OpsDeps): Router {
     ctx.body = await metrics.registry.metrics();
   });
   return router;
+}
+
+/**
+ * Readiness details: a store that lost its data still serves (new logins work), so it stays ready,
+ * but says so until the process restarts. See docs/operations.md "Store data loss".
+ */
+function dataLossDetails(store: TokenStore): string {
+  const loss = hasResilience(store) ? store.dataLoss() : undefined;
+  if (loss === undefined) return '';
+  const at = new Date(loss.detectedAt * 1000).toISOString();
+  return `warning: token store lost its data (generation marker gone on ${loss.where}, noticed ${at}, ${loss.count} time(s) since start); sessions and tokens from before are gone\n`;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 import { startIssuer } from '../issuer/index.js';
 import { createCliCompletionHandlers, createOAuthRouter } from '../issuer/oauth/index.js';
 import { compileMappingSet, type MappingSet } from '../mapping/index.js';
-import { createStore, type TokenStore } from '../store/index.js';
+import { createStore, hasResilience, type TokenStore } from '../store/index.js';
 import { TokenService } from '../tokens/index.js';
 import { startVerifier } from '../verifier/index.js';
 
@@ -57,6 +57,12 @@ function stdoutLogs() {
   return pino.destination({ dest: 1, sync: false, minLength: 15 * 1024, periodicFlush: 250 });
 }
 
+/** The longest any credential lives: revocations older than this protect nothing. */
+export function longestTokenLifetime(config: Config): number {
+  const { accessTokenTTL, refreshTokenTTL, maxSessionLifetime } = config.tokens;
+  return Math.max(accessTokenTTL, refreshTokenTTL, maxSessionLifetime);
+}
+
 /**
  * The composition root: builds the world from the configuration and starts the roles it enables.
  * Mapping rules are compiled before anything connects or listens, so a bad rule stops start-up with
@@ -67,7 +73,14 @@ export async function startServices(config: Config, options: StartOptions): Prom
   const clock = options.clock ?? systemClock;
   const mapping = compileMappingSet(config);
   const metrics = createMetrics();
-  const store = options.store ?? createStore(config.store, { clock, logger });
+  const store =
+    options.store ??
+    createStore(config.store, {
+      clock,
+      logger,
+      revocationJournalTTL: longestTokenLifetime(config),
+      onDataLoss: () => metrics.storeDataLoss.inc(),
+    });
   const tokens = new TokenService({ store, clock, config: config.tokens });
 
   const started: Stoppable[] = [];
@@ -92,6 +105,11 @@ export async function startServices(config: Config, options: StartOptions): Prom
         store,
         metrics,
         logger,
+        storeRecentlyLost: () => {
+          // Tokens issued before the loss are all expired one access-token lifetime after it.
+          const loss = hasResilience(store) ? store.dataLoss() : undefined;
+          return loss !== undefined && clock.now() - loss.detectedAt < config.tokens.accessTokenTTL;
+        },
       });
       started.push(verifier);
       const tls = config.verifier.insecureHTTP ? undefined : config.verifier.tls;

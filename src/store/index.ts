@@ -1,6 +1,13 @@
-export { createStore } from './create-store.js';
+export { type CreateStoreDeps, createStore } from './create-store.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { createRedisStore, type RedisStoreOptions } from './redis-store.js';
+export { RevocationUnconfirmedError } from './replica-ack.js';
+export {
+  hasResilience,
+  type RevocationReplay,
+  type StoreDataLoss,
+  type StoreResilience,
+} from './store-resilience.js';
 export type {
   AccessTokenRecord,
   EphemeralNamespace,

@@ -9,6 +9,11 @@ export type ReviewResult =
   | 'malformed'
   /** Never issued, or revoked (revocation deletes the record). */
   | 'unknown'
+  /**
+   * Not found, but the store lost its data recently (its generation marker vanished): the token may
+   * have been valid. Denied with `error`, so the apiserver does not cache it as a revocation.
+   */
+  | 'store_lost'
   | 'expired'
   /** Issued for audiences this request does not ask for (another cluster's token). */
   | 'audience'
@@ -41,7 +46,12 @@ export interface ReviewDeps {
   mapping: MappingSet;
   /** The verifier's configured audiences: used when the request names none. */
   audiences: readonly string[];
+  /** True while a data loss of the store is recent enough that tokens issued before it could still be live. */
+  storeRecentlyLost?: () => boolean;
 }
+
+const STORE_LOST =
+  'token not found: the token store lost its data recently (see the verifier log); log in again';
 
 const DENIED: TokenReviewStatus = { authenticated: false };
 
@@ -89,7 +99,13 @@ export async function decideTokenReview(
 
   const found = await deps.lookupAccessToken(token);
   if (found.status === 'malformed') return deny('malformed', 'not a well-formed access token');
-  if (found.status === 'unknown') return deny('unknown', 'token unknown or revoked');
+  if (found.status === 'unknown') {
+    if (deps.storeRecentlyLost?.()) {
+      // Not a revocation: do not let the apiserver cache a denial of what may be a live login.
+      return { ...deny('store_lost', STORE_LOST), status: { authenticated: false, error: STORE_LOST } };
+    }
+    return deny('unknown', 'token unknown or revoked');
+  }
   if (found.status === 'expired') return deny('expired', 'token expired');
   const record = found.record;
 

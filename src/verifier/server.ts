@@ -23,6 +23,8 @@ export interface VerifierDeps {
   store: TokenStore;
   metrics: Metrics;
   logger: Logger;
+  /** See ReviewDeps.storeRecentlyLost. */
+  storeRecentlyLost?: () => boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
     lookupAccessToken: deps.lookupAccessToken,
     mapping: deps.mapping,
     audiences: config.audiences,
+    storeRecentlyLost: deps.storeRecentlyLost,
     instruments: new ReviewInstruments(deps.metrics),
     logger,
     maxBodyBytes: config.maxBodyBytes,

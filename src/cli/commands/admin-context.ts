@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { type Config, loadConfigFile } from '../../config/index.js';
 import { systemClock } from '../../core/clock.js';
 import { createLogger, type Logger } from '../../core/logger.js';
-import { createStore } from '../../store/index.js';
+import { createStore, type TokenStore } from '../../store/index.js';
 import { TokenService } from '../../tokens/index.js';
 import type { CliIO } from '../io.js';
 
@@ -10,6 +10,8 @@ import type { CliIO } from '../io.js';
 export interface AdminContext {
   config: Config;
   tokens: TokenService;
+  /** The store itself, for what only an admin does to it (replaying revocations). */
+  store: TokenStore;
   /** JSON log lines (audit events) go to stderr; stdout stays for the command's own output. */
   logger: Logger;
 }
@@ -32,10 +34,15 @@ export async function withAdminContext<T>(
     level: config.logging.level,
     destination: { write: (line: string) => void io.stderr.write(line) },
   });
-  const store = createStore(config.store, { clock: systemClock, logger });
+  const { accessTokenTTL, refreshTokenTTL, maxSessionLifetime } = config.tokens;
+  const store = createStore(config.store, {
+    clock: systemClock,
+    logger,
+    revocationJournalTTL: Math.max(accessTokenTTL, refreshTokenTTL, maxSessionLifetime),
+  });
   try {
     const tokens = new TokenService({ store, clock: systemClock, config: config.tokens });
-    return await action({ config, tokens, logger });
+    return await action({ config, tokens, store, logger });
   } finally {
     await store.close();
   }
