@@ -128,7 +128,11 @@ describe('Sentinel failover with replication lag', () => {
       await primary.signal('SIGKILL');
       await replica.signal('SIGCONT');
       expect(await replica.command('EXISTS', lastKey)).toBe(':1\r\n');
-      await until('the sentinel to promote the replica', async () => (await sentinel.primary()) === replica, 30_000);
+      await until(
+        'the sentinel to promote the replica',
+        async () => (await sentinel.primary()) === replica,
+        30_000,
+      );
 
       // The issuer's store follows the failover and replays what it revoked.
       await until(

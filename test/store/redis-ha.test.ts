@@ -123,6 +123,40 @@ describe('Redis store on a real Redis Cluster (three masters)', () => {
     }
   });
 
+  it('a master restarts without its data: the loss is noticed once, its shard named, the marker re-created', async () => {
+    const clock = new ManualClock(systemClock.now());
+    const losses: unknown[] = [];
+    const store = createRedisStore({
+      config: clusterConfig('gen:'),
+      clock,
+      onDataLoss: (loss) => losses.push(loss),
+    });
+    try {
+      await store.ping();
+      const markers = async () => {
+        const found: string[] = [];
+        for (const node of cluster.nodes) {
+          const reply = await node.command('KEYS', 'gen:generation:*');
+          found.push(...reply.split('\r\n').filter((line) => line.startsWith('gen:')));
+        }
+        return found.sort();
+      };
+      // One marker per master.
+      await until('a marker on every master', async () => (await markers()).length === 3);
+      const before = await markers();
+      const victim = before[0] as string;
+      const owner = await ownerOf(Number(await admin.cluster('KEYSLOT', victim)));
+      await owner.stop();
+      await owner.start();
+      await until('the store to notice the loss', async () => store.dataLoss() !== undefined, 20_000);
+      expect(store.dataLoss()).toMatchObject({ count: 1, where: `127.0.0.1:${owner.port}` });
+      expect(losses).toHaveLength(1);
+      await until('the marker to be back', async () => (await markers()).length === 3);
+    } finally {
+      await store.close();
+    }
+  });
+
   /** The test node that serves a slot, read from CLUSTER SLOTS. */
   async function ownerOf(slot: number) {
     const ranges = await admin.cluster('SLOTS');
