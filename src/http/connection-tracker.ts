@@ -24,7 +24,9 @@ export class ConnectionTracker {
     server.on('secureConnection', onSocket);
     if (!isTlsServer(server)) server.on('connection', onSocket);
     // Before the application's listener, so a response written at once already carries the header.
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.onRequest(req, res),
+    );
   }
 
   /** From now on every response closes its connection; those in flight that have not answered yet too. */

@@ -8,7 +8,8 @@ export interface Metrics {
   registry: Registry;
   /**
    * TokenReview requests by `result` (decisions: authenticated, malformed, unknown, expired, audience,
-   * rule, error; refused requests: bad_request, unavailable) and `version` (v1, v1beta1, unknown).
+   * rule, error, store_lost; refused requests: bad_request, body_timeout, unavailable, shed) and
+   * `version` (v1, v1beta1, unknown).
    */
   reviews: Counter<'result' | 'version'>;
   reviewDuration: Histogram<'result'>;
@@ -26,6 +27,8 @@ export interface Metrics {
   rateLimited: Counter<'endpoint'>;
   /** Times the store was found to have lost its data (its generation marker vanished). */
   storeDataLoss: Counter;
+  /** Connections a listener refused because it had `maxConnections` open, by `role`. */
+  connectionsRefused: Counter<'role'>;
   /**
    * Expiry of the certificates a server holds, as a Unix timestamp in seconds, by `role` (verifier,
    * proxy) and `certificate` (serving, client_ca, upstream_ca).
@@ -98,6 +101,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     storeDataLoss: new Counter({
       name: 'kob_store_data_loss_total',
       help: 'Times the token store was found empty of its generation marker (data lost).',
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: 'kob_connections_refused_total',
+      help: 'Connections refused because the listener was at its connection limit, by role.',
+      labelNames: ['role'],
       registers,
     }),
     certificateExpiry: new Gauge({

@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../core/errors.js';
 import { audit, type Logger } from '../core/logger.js';
 import { redactCredentials } from '../core/redact.js';
 import { RETRY_AFTER_SECONDS } from '../http/index.js';
+import { ReviewShedError } from './bounded-lookup.js';
 import {
   decideTokenReview,
   type ReviewDecision,
@@ -17,6 +18,8 @@ export interface ReviewHandlerDeps extends ReviewDeps {
   instruments: ReviewInstruments;
   logger: Logger;
   maxBodyBytes: number;
+  /** A review body not complete this long after its headers is answered 408 and its connection closed. */
+  bodyTimeoutMs: number;
   /** Extra fields for every audit line (e.g. the insecure-transport marker). */
   auditFields?: Record<string, unknown>;
 }
@@ -25,6 +28,8 @@ export interface ReviewHandlerDeps extends ReviewDeps {
 export interface ReviewCaller {
   client?: string;
 }
+
+const SHED_WARNING_INTERVAL_MS = 10_000;
 
 const VERSION_LABEL: Record<string, VersionLabel> = {
   'authentication.k8s.io/v1': 'v1',
@@ -73,8 +78,16 @@ function send(
 export function createReviewHandler(
   deps: ReviewHandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse, caller: ReviewCaller) => void {
-  const { instruments, logger, maxBodyBytes } = deps;
+  const { instruments, logger, maxBodyBytes, bodyTimeoutMs } = deps;
   const auditFields = deps.auditFields ?? {};
+  let lastShedWarning = Number.NEGATIVE_INFINITY;
+  /** Shedding comes in bursts: one warning per burst (every review is counted and audited anyway). */
+  function warnShed(): void {
+    const now = performance.now();
+    if (now - lastShedWarning < SHED_WARNING_INTERVAL_MS) return;
+    lastShedWarning = now;
+    logger.warn('shedding reviews: too many token store lookups in flight (verifier.limits.maxInFlight)');
+  }
 
   function finish(
     started: number,
@@ -115,13 +128,16 @@ export function createReviewHandler(
     try {
       decision = await decideTokenReview(review, deps);
     } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) logger.error({ err }, 'token review failed');
+      const shed = err instanceof ReviewShedError;
+      if (shed) warnShed();
+      else if (!(err instanceof StoreUnavailableError)) logger.error({ err }, 'token review failed');
       else instruments.storeError();
       // Retry-After makes the apiserver retry a 503; without it a 503 is final (docs/design.md §3).
-      send(res, 503, statusBody(503, 'ServiceUnavailable', 'token store unavailable, retry'), {
+      const message = shed ? 'verifier overloaded, retry' : 'token store unavailable, retry';
+      send(res, 503, statusBody(503, 'ServiceUnavailable', message), {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
-      finish(started, 'unavailable', version, caller, {
+      finish(started, shed ? 'shed' : 'unavailable', version, caller, {
         reason: redactCredentials(String((err as Error).message)),
       });
       return;
@@ -148,11 +164,21 @@ export function createReviewHandler(
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    // A client that sends headers and then trickles (or never sends) the body holds a connection and
+    // a buffer: it gets 408 and the connection is closed.
+    const bodyTimer = setTimeout(() => {
+      if (refused) return;
+      refused = true;
+      const reason = `body not received within ${bodyTimeoutMs} ms`;
+      send(res, 408, statusBody(408, 'Timeout', reason), { connection: 'close' });
+      finish(started, 'body_timeout', 'unknown', caller, { reason });
+    }, bodyTimeoutMs);
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
       if (size > maxBodyBytes) {
         refused = true;
+        clearTimeout(bodyTimer);
         badRequest(res, started, caller, `body larger than ${maxBodyBytes} bytes`);
         return;
       }
@@ -161,8 +187,10 @@ export function createReviewHandler(
     // A client that goes away mid-body: nothing to answer.
     req.on('error', () => {
       refused = true;
+      clearTimeout(bodyTimer);
     });
     req.on('end', () => {
+      clearTimeout(bodyTimer);
       if (refused) return;
       const body = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
       answerSafely(body, res, started, caller);

@@ -2,7 +2,7 @@ import type { Counter, Histogram } from 'prom-client';
 import type { Metrics } from '../http/index.js';
 
 /** Review outcomes that are not a decision on the token: the request itself was refused or failed. */
-export type ReviewFailure = 'bad_request' | 'unavailable';
+export type ReviewFailure = 'bad_request' | 'unavailable' | 'shed' | 'body_timeout';
 
 /** Short version label: `v1` or `v1beta1` (`unknown` when the body did not say). */
 export type VersionLabel = 'v1' | 'v1beta1' | 'unknown';

@@ -9,10 +9,12 @@ import type { Logger } from '../core/logger.js';
 import { createOpsApp, type Metrics, type RunningServer, startServer } from '../http/index.js';
 import type { MappingSet } from '../mapping/index.js';
 import type { TokenStore } from '../store/index.js';
+import { boundLookup } from './bounded-lookup.js';
 import { isSubjectAllowed, readClientIdentity } from './client-certificate.js';
 import type { AccessTokenLookup } from './review-decision.js';
 import { createReviewHandler, type ReviewCaller } from './review-handler.js';
 import { ReviewInstruments } from './review-instruments.js';
+import { resolveLimits } from './serving-limits.js';
 
 export interface VerifierDeps {
   config: VerifierConfig;
@@ -32,6 +34,10 @@ export interface VerifierDeps {
  * apiserver closes them first and never sends a request into a socket we are closing.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+/** How often node checks headersTimeout/requestTimeout (its default, 30 s, would let them overrun). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+/** At most one "connection limit reached" warning per this interval. */
+const DROP_WARNING_INTERVAL_MS = 10_000;
 
 /** Per-connection facts, computed at the first request of a connection, not on every request. */
 interface ConnectionFacts extends ReviewCaller {
@@ -68,14 +74,19 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
     );
   }
 
+  const limits = resolveLimits(config);
   const review = createReviewHandler({
-    lookupAccessToken: deps.lookupAccessToken,
+    lookupAccessToken: boundLookup(deps.lookupAccessToken, {
+      deadlineMs: limits.storeDeadlineMs,
+      maxInFlight: limits.maxInFlight,
+    }),
     mapping: deps.mapping,
     audiences: config.audiences,
     storeRecentlyLost: deps.storeRecentlyLost,
     instruments: new ReviewInstruments(deps.metrics),
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
     auditFields: insecure ? { transport: 'insecure-http' } : undefined,
   });
 
@@ -118,10 +129,18 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
     else void fallback(req, res);
   };
 
+  const serverOptions = {
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  };
   const server = insecure
-    ? createHttpServer(listener)
+    ? createHttpServer(serverOptions, listener)
     : createHttpsServer(
         {
+          ...serverOptions,
+          handshakeTimeout: limits.tlsHandshakeTimeoutMs,
           cert: readFileSync(tls.cert),
           key: readFileSync(tls.key),
           ca: readFileSync(tls.clientCA),
@@ -132,6 +151,20 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
         listener,
       );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = limits.maxConnections;
+  const refused = deps.metrics.connectionsRefused.labels({ role: 'verifier' });
+  let lastDropWarning = Number.NEGATIVE_INFINITY;
+  // node closes a connection over the limit without a word: say so (once per interval), and count.
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    refused.inc();
+    const now = Date.now();
+    if (now - lastDropWarning < DROP_WARNING_INTERVAL_MS) return;
+    lastDropWarning = now;
+    logger.warn(
+      { maxConnections: limits.maxConnections, remoteAddress: data?.remoteAddress },
+      'connection limit reached: refusing new connections (verifier.limits.maxConnections)',
+    );
+  });
   const running = await startServer(server, { protocol: insecure ? 'http' : 'https', listen: config.listen });
   logger.info({ url: running.url, path: reviewPath, mtls: !insecure }, 'verifier listening');
   return running;
