@@ -11,8 +11,6 @@ import {
   recordCertificateExpiry,
   startServer,
 } from '../http/index.js';
-import { startIssuer } from '../issuer/index.js';
-import { createCliCompletionHandlers, createOAuthRouter } from '../issuer/oauth/index.js';
 import { compileMappingSet, type MappingSet } from '../mapping/index.js';
 import { createStore, hasResilience, type TokenStore } from '../store/index.js';
 import { TokenService } from '../tokens/index.js';
@@ -121,6 +119,12 @@ export async function startServices(config: Config, options: StartOptions): Prom
     let issuerURL: string | undefined;
     const issuerConfig = config.issuer;
     if (issuerConfig) {
+      // Loaded only when the role is on: the issuer's dependencies (openid-client, the pages) cost a
+      // verifier-only process most of its cold start.
+      const [{ startIssuer }, { createCliCompletionHandlers, createOAuthRouter }] = await Promise.all([
+        import('../issuer/index.js'),
+        import('../issuer/oauth/index.js'),
+      ]);
       const issuer = await startIssuer({
         config,
         store,
