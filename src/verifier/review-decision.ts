@@ -1,5 +1,6 @@
 import type { MappingOutcome, MappingSet } from '../mapping/index.js';
 import type { AccessTokenRecord } from '../store/index.js';
+import type { IdentityMemo } from './identity-memo.js';
 import type { TokenReviewRequest, TokenReviewStatus } from './token-review.js';
 
 /** How a review ended; also the `result` label of the review metrics and the audit line. */
@@ -48,6 +49,8 @@ export interface ReviewDeps {
   audiences: readonly string[];
   /** True while a data loss of the store is recent enough that tokens issued before it could still be live. */
   storeRecentlyLost?: () => boolean;
+  /** Remembers mapped identities (per rule set), so the rules run once per identity, not per review. */
+  memo?: IdentityMemo;
 }
 
 const STORE_LOST =
@@ -114,7 +117,9 @@ export async function decideTokenReview(
 
   let outcome: MappingOutcome;
   try {
-    outcome = mapIdentity(record, deps.mapping);
+    outcome = deps.memo
+      ? deps.memo.map(record.identity, deps.mapping, () => mapIdentity(record, deps.mapping))
+      : mapIdentity(record, deps.mapping);
   } catch (err) {
     outcome = { ok: false, rule: 'mapping', reason: (err as Error).message, evaluationError: true };
   }

@@ -11,6 +11,7 @@ import type { MappingSet } from '../mapping/index.js';
 import type { TokenStore } from '../store/index.js';
 import { boundLookup } from './bounded-lookup.js';
 import { isSubjectAllowed, readClientIdentity } from './client-certificate.js';
+import { IdentityMemo } from './identity-memo.js';
 import type { AccessTokenLookup } from './review-decision.js';
 import { createReviewHandler, type ReviewCaller } from './review-handler.js';
 import { ReviewInstruments } from './review-instruments.js';
@@ -83,6 +84,7 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
     mapping: deps.mapping,
     audiences: config.audiences,
     storeRecentlyLost: deps.storeRecentlyLost,
+    memo: new IdentityMemo(),
     instruments: new ReviewInstruments(deps.metrics),
     logger,
     maxBodyBytes: config.maxBodyBytes,
