@@ -22,13 +22,18 @@ const AUDIENCE = 'https://kubernetes.default.svc';
 function review(port, token) {
   const body = `{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1beta1","metadata":{},"spec":{"token":"${token}","audiences":["${AUDIENCE}"]},"status":{"user":{}}}`;
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/authenticate', method: 'POST', agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve(res.statusCode === 200 && JSON.parse(text).status?.authenticated === true));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/authenticate', method: 'POST', agent: false },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () =>
+          resolve(res.statusCode === 200 && JSON.parse(text).status?.authenticated === true),
+        );
+      },
+    );
     req.on('error', () => resolve(false));
     req.end(body);
   });
@@ -92,7 +97,9 @@ async function main() {
       serve.push(await coldStart(configFile, port, token));
     }
     const fmt = (v) => `${v.toFixed(0)} ms`;
-    console.log(`node -e 0: median ${fmt(median(bare))} (${fmt(Math.min(...bare))}–${fmt(Math.max(...bare))})`);
+    console.log(
+      `node -e 0: median ${fmt(median(bare))} (${fmt(Math.min(...bare))}–${fmt(Math.max(...bare))})`,
+    );
     console.log(
       `serve → first authenticated:true: median ${fmt(median(serve))} (${fmt(Math.min(...serve))}–${fmt(Math.max(...serve))}), ${RUNS} runs`,
     );
