@@ -5,6 +5,7 @@ import { audit, type Logger } from '../core/logger.js';
 import { redactCredentials } from '../core/redact.js';
 import { RETRY_AFTER_SECONDS } from '../http/index.js';
 import { ReviewShedError } from './bounded-lookup.js';
+import { DeadlineSweep } from './deadline-sweep.js';
 import {
   decideTokenReview,
   type ReviewDecision,
@@ -80,6 +81,9 @@ export function createReviewHandler(
 ): (req: IncomingMessage, res: ServerResponse, caller: ReviewCaller) => void {
   const { instruments, logger, maxBodyBytes, bodyTimeoutMs } = deps;
   const auditFields = deps.auditFields ?? {};
+  // A client that sends headers and then trickles (or never sends) the body holds a connection and
+  // a buffer: it gets 408 and the connection is closed.
+  const bodyDeadlines = new DeadlineSweep<() => void>(bodyTimeoutMs, (expire) => expire());
   let lastShedWarning = Number.NEGATIVE_INFINITY;
   /** Shedding comes in bursts: one warning per burst (every review is counted and audited anyway). */
   function warnShed(): void {
@@ -164,21 +168,20 @@ export function createReviewHandler(
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
-    // A client that sends headers and then trickles (or never sends) the body holds a connection and
-    // a buffer: it gets 408 and the connection is closed.
-    const bodyTimer = setTimeout(() => {
+    const expire = () => {
       if (refused) return;
       refused = true;
       const reason = `body not received within ${bodyTimeoutMs} ms`;
       send(res, 408, statusBody(408, 'Timeout', reason), { connection: 'close' });
       finish(started, 'body_timeout', 'unknown', caller, { reason });
-    }, bodyTimeoutMs);
+    };
+    bodyDeadlines.add(expire);
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
       if (size > maxBodyBytes) {
         refused = true;
-        clearTimeout(bodyTimer);
+        bodyDeadlines.delete(expire);
         badRequest(res, started, caller, `body larger than ${maxBodyBytes} bytes`);
         return;
       }
@@ -187,10 +190,10 @@ export function createReviewHandler(
     // A client that goes away mid-body: nothing to answer.
     req.on('error', () => {
       refused = true;
-      clearTimeout(bodyTimer);
+      bodyDeadlines.delete(expire);
     });
     req.on('end', () => {
-      clearTimeout(bodyTimer);
+      bodyDeadlines.delete(expire);
       if (refused) return;
       const body = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
       answerSafely(body, res, started, caller);
