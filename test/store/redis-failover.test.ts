@@ -5,6 +5,7 @@ import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createRedisStore } from '../../src/store/index.js';
 import { RevocationUnconfirmedError } from '../../src/store/replica-ack.js';
+import { startTestRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
 import {
   SENTINEL_MASTER_NAME,
   startTestRedisSentinel,
@@ -155,4 +156,57 @@ describe('Sentinel failover with replication lag', () => {
       await verifier.close();
     }
   }, 90_000);
+});
+
+describe('Cluster with a replica per master', () => {
+  let cluster: TestRedisCluster;
+
+  beforeAll(async () => {
+    cluster = await startTestRedisCluster({ replicas: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    for (const node of cluster.nodes) await node.signal('SIGCONT');
+    await cluster.close();
+  });
+
+  it('a revocation waits for a replica on every shard; a shard whose replica lags fails it, counted', async () => {
+    const clock = new ManualClock(systemClock.now());
+    const store = createRedisStore({
+      config: {
+        cluster: { nodes: cluster.seeds },
+        keyPrefix: 'shard:',
+        connectTimeout: 1,
+        commandTimeout: 1,
+        replicaAckTimeoutMs: 300,
+      },
+      clock,
+    });
+    try {
+      // The first acknowledgement after a fresh sync can take a replica's first ACK (once a second).
+      await until('every shard to acknowledge', async () => (await store.revokeSession('warm-up')) === false);
+      const session = sessionRecord(clock.now());
+      await store.putSession(session);
+      await expect(store.revokeSession(session.id)).resolves.toBe(true);
+
+      // One shard lags: its replica is frozen and its link cut.
+      const infos = await Promise.all(cluster.nodes.map((n) => n.command('INFO', 'replication')));
+      const index = infos.findIndex((info) => info.includes('role:slave'));
+      const replica = cluster.nodes[index];
+      const masterPort = Number(/master_port:(\d+)/.exec(infos[index] ?? '')?.[1]);
+      const master = cluster.nodes.find((n) => n.port === masterPort);
+      if (!replica || !master) throw new Error('no replica found');
+      await replica.signal('SIGSTOP');
+      await master.command('CLIENT', 'KILL', 'TYPE', 'replica');
+
+      const other = sessionRecord(clock.now());
+      await store.putSession(other);
+      await expect(store.revokeSession(other.id)).rejects.toThrow(
+        /revocation not acknowledged by a replica on 1 of 3 shards within 300 ms/,
+      );
+      // Applied on the primary all the same.
+      expect(await store.getSession(other.id)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });
