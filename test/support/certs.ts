@@ -18,6 +18,8 @@ export interface CertificateAuthority extends IssuedCert {
     dnsNames?: string[];
     ipAddresses?: string[];
     client?: boolean;
+    /** Subject O= values: the groups a kube-apiserver reads from a client certificate. */
+    organizations?: string[];
   }): IssuedCert;
 }
 
@@ -68,7 +70,7 @@ export function createCertWorkspace(): CertWorkspace {
         keyFile,
         cert: readFileSync(certFile, 'utf8'),
         key: readFileSync(keyFile, 'utf8'),
-        issue({ commonName, dnsNames = [], ipAddresses = [], client = false }) {
+        issue({ commonName, dnsNames = [], ipAddresses = [], client = false, organizations = [] }) {
           serial += 1;
           const base = join(dir, `${name}-${serial}`);
           const leafKey = `${base}.key`;
@@ -86,7 +88,8 @@ export function createCertWorkspace(): CertWorkspace {
             ].join('\n'),
           );
           openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', leafKey], dir);
-          openssl(['req', '-new', '-key', leafKey, '-subj', `/CN=${commonName}`, '-out', csr], dir);
+          const subject = `${organizations.map((o) => `/O=${o}`).join('')}/CN=${commonName}`;
+          openssl(['req', '-new', '-key', leafKey, '-subj', subject, '-out', csr], dir);
           openssl(
             [
               'x509',
