@@ -58,6 +58,8 @@ export interface KubeWorld {
   startVerifier(): Promise<void>;
   /** `token mint --claims` through the CLI; resolves with the token. */
   mint(claims: Record<string, unknown>, audience?: string): Promise<string>;
+  /** Any `kube-oidc-bridge` command, in-process (add `--config` yourself). */
+  cli(args: string[]): Promise<CliRun>;
   /** `token revoke --token` through the CLI. */
   revoke(token: string): Promise<CliRun>;
   /** A kube-apiserver on the world's etcd, calling the world's verifier; stopped by close(). */
@@ -142,6 +144,7 @@ export async function startKubeWorld(
       if (run.code !== 0) throw new Error(`token mint failed (${run.code}): ${run.stderr}`);
       return run.stdout.trim();
     },
+    cli,
     revoke: (token) => cli(['token', 'revoke', '--config', configFile, '--token', token]),
     async controlPlane(planeOptions = {}) {
       const plane = await startControlPlane({

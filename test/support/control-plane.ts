@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   etcd?: TestEtcd;
   /** Where certificates are issued; default a private workspace removed on stop. */
   certs?: CertWorkspace;
+  /** How long to wait for /readyz (default 180 s: a first start on a busy two-core machine is slow). */
+  startTimeoutMs?: number;
 }
 
 export interface ControlPlane {
@@ -227,7 +229,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         const role = '/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin';
         return (await adminGet(url, servingCA.certFile, admin, role)).status === 200;
       },
-      Number(process.env.KOB_CP_TIMEOUT ?? 180_000),
+      options.startTimeoutMs ?? 180_000,
     );
     if (child.exitCode !== null) throw new Error(`kube-apiserver exited with code ${child.exitCode}`);
   } catch (err) {
