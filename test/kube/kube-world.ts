@@ -69,11 +69,20 @@ export interface KubeWorld {
   close(): Promise<void>;
 }
 
-export async function startKubeWorld(
-  options: { audiences?: string[]; redisArgs?: string[] } = {},
-): Promise<KubeWorld> {
+export interface KubeWorldOptions {
+  /** `verifier.audiences` (default: the apiserver's own default audience). */
+  audiences?: string[];
+  /**
+   * The store's connect and command timeouts in seconds: short (1 s each, the default here) keeps the
+   * outage tests quick; `defaults` runs what an admin gets without setting them.
+   */
+  storeTimeouts?: 'short' | 'defaults';
+}
+
+export async function startKubeWorld(options: KubeWorldOptions = {}): Promise<KubeWorld> {
   const certs = createCertWorkspace();
-  const redis = await startTestRedis({ args: options.redisArgs });
+  // Append-only file on, so a stopped and restarted Redis still knows its tokens, as a production one would.
+  const redis = await startTestRedis({ args: ['--appendonly', 'yes'] });
   const etcd = await startEtcd();
   const verifierCA = certs.createCA('verifier');
   const serving = verifierCA.issue({ commonName: 'verifier', ipAddresses: ['127.0.0.1'] });
@@ -81,7 +90,12 @@ export async function startKubeWorld(
   const apiserverClient = clientCA.issue({ commonName: 'kube-apiserver', client: true });
   const configFile = join(certs.dir, 'bridge.yaml');
   const config: ConfigFileInput = {
-    store: { redis: { url: redis.url, connectTimeout: 1, commandTimeout: 1 } },
+    store: {
+      redis:
+        options.storeTimeouts === 'defaults'
+          ? { url: redis.url }
+          : { url: redis.url, connectTimeout: 1, commandTimeout: 1 },
+    },
     verifier: {
       listen: `127.0.0.1:${await freePort()}`,
       tls: {

@@ -61,6 +61,11 @@ export interface ControlPlane {
     args: string[],
     options?: { token?: string; kubeconfig?: string; env?: Record<string, string>; home?: string },
   ): Promise<KubectlResult>;
+  /**
+   * One GET straight to the apiserver (no kubectl process): as the admin, or with a bearer token that
+   * the webhook authenticates. For timing what the apiserver does; `timeoutMs` default 60 s.
+   */
+  get(path: string, options?: { token?: string; timeoutMs?: number }): Promise<ApiAnswer>;
   /** Writes a kubeconfig pointing at this apiserver with `user` as its user entry (`{ token }`, `{ exec }`). */
   writeKubeconfig(file: string, user?: Record<string, unknown>): void;
   /** The last part of the apiserver's log (its stderr), for failure messages and log assertions. */
@@ -87,17 +92,29 @@ function kubeconfigDocument(url: string, caFile: string, user: Record<string, un
   });
 }
 
-/** GET over mTLS as the admin; resolves with the status and body (never rejects on HTTP errors). */
-function adminGet(
+/** What one HTTP request to the apiserver got. */
+export interface ApiAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * GET as the admin (client certificate) or with a bearer token; resolves with the status and body (never
+ * rejects on HTTP errors).
+ */
+function get(
   url: string,
   caFile: string,
-  admin: IssuedCert,
+  as: IssuedCert | { token: string },
   path: string,
-): Promise<{ status: number; body: string }> {
+  timeoutMs = 5000,
+): Promise<ApiAnswer> {
+  const credentials =
+    'token' in as ? { headers: { Authorization: `Bearer ${as.token}` } } : { cert: as.cert, key: as.key };
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}${path}`,
-      { ca: readFileSync(caFile), cert: admin.cert, key: admin.key, timeout: 5000 },
+      { ca: readFileSync(caFile), ...credentials, timeout: timeoutMs, agent: false },
       (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -220,14 +237,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       'kube-apiserver /readyz and the RBAC bootstrap roles',
       async () => {
         if (child.exitCode !== null) return true;
-        const ready = await adminGet(url, servingCA.certFile, admin, '/readyz?verbose');
+        const ready = await get(url, servingCA.certFile, admin, '/readyz?verbose');
         lastAnswer = `/readyz ${ready.status}: ${ready.body
           .split('\n')
           .filter((l) => !l.includes(' ok'))
           .join(' ')}`;
         if (ready.status !== 200) return false;
         const role = '/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin';
-        return (await adminGet(url, servingCA.certFile, admin, role)).status === 200;
+        return (await get(url, servingCA.certFile, admin, role)).status === 200;
       },
       options.startTimeoutMs ?? 180_000,
     );
@@ -251,6 +268,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         env,
         timeoutMs: 90_000,
       });
+    },
+    get(path, { token, timeoutMs } = {}) {
+      return get(url, servingCA.certFile, token === undefined ? admin : { token }, path, timeoutMs ?? 60_000);
     },
     writeKubeconfig(file, user = {}) {
       writeFileSync(file, kubeconfigDocument(url, servingCA.certFile, user), { mode: 0o600 });
