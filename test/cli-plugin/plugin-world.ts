@@ -43,9 +43,24 @@ export interface PluginUser {
   cacheDir: string;
 }
 
-export interface PluginWorld {
+/** The apiserver kubectl talks to: the double by default, or a real one (test/support/control-plane.ts). */
+export interface PluginCluster {
+  url: string;
+  caFile: string;
+  writeKubeconfig(file: string, user?: Record<string, unknown>): void;
+  close(): Promise<void>;
+}
+
+/** Starts the apiserver that calls the verifier through `webhookKubeconfig`, with `audience` as its API audience. */
+export type StartPluginCluster<C extends PluginCluster> = (
+  webhookKubeconfig: string,
+  audience: string,
+) => Promise<C>;
+
+export interface PluginWorld<C extends PluginCluster = ApiserverDouble> {
   harness: IssuerHarness;
-  double: ApiserverDouble;
+  /** The apiserver (the double unless startPluginWorld was given another). */
+  double: C;
   newUser(): PluginUser;
   close(): Promise<void>;
 }
@@ -58,7 +73,10 @@ export interface PluginWorldOptions extends HarnessOptions {
   executable?: string;
 }
 
-export async function startPluginWorld(options: PluginWorldOptions = {}): Promise<PluginWorld> {
+export async function startPluginWorld<C extends PluginCluster = ApiserverDouble>(
+  options: PluginWorldOptions = {},
+  startCluster?: StartPluginCluster<C>,
+): Promise<PluginWorld<C>> {
   if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   }
@@ -97,11 +115,13 @@ export async function startPluginWorld(options: PluginWorldOptions = {}): Promis
     out: join(root, 'webhook.kubeconfig'),
     cwd: root,
   });
-  const double = await startApiserverDouble({
-    webhookConfigFile: webhookKubeconfig,
-    apiAudiences: [DEV_AUDIENCE],
-    certs,
-  });
+  const double = startCluster
+    ? await startCluster(webhookKubeconfig, DEV_AUDIENCE)
+    : ((await startApiserverDouble({
+        webhookConfigFile: webhookKubeconfig,
+        apiAudiences: [DEV_AUDIENCE],
+        certs,
+      })) as unknown as C);
 
   let users = 0;
   return {
