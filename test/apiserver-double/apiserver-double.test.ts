@@ -54,6 +54,7 @@ describe('kube-apiserver double (docs/design.md §3)', () => {
     const double = await startApiserverDouble({
       webhookConfigFile: webhook.kubeconfigFile,
       retryBackoff: { initialMs: 5, jitter: 0 },
+      retryAfterUnitMs: 1,
       certs,
       ...options,
     });
@@ -212,10 +213,19 @@ describe('kube-apiserver double (docs/design.md §3)', () => {
       { name: '504 is retried', answers: [httpAnswer(504)], attempts: 5, result: 'error' },
       { name: '429 is retried', answers: [httpAnswer(429)], attempts: 5, result: 'error' },
       {
-        name: '503 with Retry-After is retried',
+        name: "503 with Retry-After: client-go's REST client resends it 10 times, in each of the 5 attempts",
         answers: [httpAnswer(503, { 'Retry-After': '1' })],
-        attempts: 5,
+        attempts: 55,
         result: 'error',
+      },
+      {
+        name: 'a 503 with Retry-After then a decision: the REST client resend takes it',
+        answers: [
+          httpAnswer(503, { 'Retry-After': '1' }),
+          reviewAnswer({ authenticated: true, user: alice }),
+        ],
+        attempts: 2,
+        result: 'authenticated',
       },
       {
         name: 'a 4xx with Retry-After is retried',
@@ -262,6 +272,18 @@ describe('kube-apiserver double (docs/design.md §3)', () => {
         gaps.forEach((gap, i) => {
           expect(gap).toBeGreaterThanOrEqual((expected[i] ?? 0) - 2);
         });
+      });
+    });
+
+    it("gives up at the token cache's shared lookup timeout (30 s upstream; 300 ms here)", async () => {
+      webhook.answer(httpAnswer(503, { 'Retry-After': '1' }));
+      await withDouble({ retryAfterUnitMs: 100, lookupTimeoutMs: 300 }, async (double) => {
+        const started = Date.now();
+        const outcome = await double.authenticate('kob_t');
+        expect(outcome).toMatchObject({ result: 'error' });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+        expect(Date.now() - started).toBeLessThan(1500);
+        expect(webhook.received.length).toBeLessThanOrEqual(4);
       });
     });
 

@@ -40,6 +40,10 @@ export interface ApiserverDoubleOptions {
   retryBackoff?: Partial<RetryBackoff>;
   /** Absolute timeout of one webhook call (client-go's 30s for webhooks). */
   requestTimeoutMs?: number;
+  /** How long one second of the webhook's Retry-After lasts (1000); tests shrink it. */
+  retryAfterUnitMs?: number;
+  /** The token cache's shared lookup timeout (30 s): a lookup still retrying then fails. */
+  lookupTimeoutMs?: number;
   /** Where the serving certificate is issued; default a private workspace removed on close. */
   certs?: CertWorkspace;
 }
@@ -101,12 +105,14 @@ export async function startApiserverDouble(options: ApiserverDoubleOptions): Pro
     kubernetesMinor,
     backoff: { ...apiserverRetryBackoff, ...options.retryBackoff },
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    retryAfterUnitMs: options.retryAfterUnitMs,
     log: reviews,
   });
   const authenticator = createTokenAuthenticator({
     client,
     apiAudiences: options.apiAudiences ?? ['https://kubernetes.default.svc'],
     cacheTTL: options.cacheTTL ?? 120,
+    lookupTimeoutMs: options.lookupTimeoutMs,
     clock: options.clock ?? systemClock,
   });
 

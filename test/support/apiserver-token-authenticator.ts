@@ -22,6 +22,11 @@ export interface TokenAuthenticatorOptions {
   apiAudiences: string[];
   /** Cache TTL in seconds (success and failure alike, as the webhook flags configure it). 0 disables. */
   cacheTTL: number;
+  /**
+   * The cache's `sharedLookupTimeout` (30 s): a lookup whose webhook call (retries included) takes
+   * longer fails. With a 503 + Retry-After webhook that is what bounds a request.
+   */
+  lookupTimeoutMs?: number;
   clock: Clock;
 }
 
@@ -48,7 +53,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions) {
   const stats = { hits: 0, misses: 0 };
 
   async function callWebhook(token: string): Promise<AuthenticationOutcome> {
-    const call = await client.review(token, apiAudiences);
+    const call = await client.review(token, apiAudiences, Date.now() + (options.lookupTimeoutMs ?? 30_000));
     if (!call.ok) return { result: 'error', message: call.message };
     const status = call.status;
     let audiences: string[] = [];

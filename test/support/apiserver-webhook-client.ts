@@ -22,7 +22,7 @@ export interface TokenReviewStatus {
 /** One HTTP exchange with the webhook, recorded for assertions. */
 export interface WebhookExchange {
   version: WebhookVersion;
-  /** 1-based attempt number within one authentication (retries increase it). */
+  /** 1-based number of the HTTP exchange within one authentication (every resend increases it). */
   attempt: number;
   /** Path and query the request went to, e.g. `/authenticate?timeout=30s`. */
   path: string;
@@ -57,6 +57,8 @@ export interface WebhookClientOptions {
   kubernetesMinor: number;
   backoff: RetryBackoff;
   requestTimeoutMs: number;
+  /** How long one second of a Retry-After header lasts (1000; tests shrink it). */
+  retryAfterUnitMs?: number;
   /** Every exchange is appended here. */
   log: WebhookExchange[];
   random?: () => number;
@@ -193,10 +195,32 @@ export function shouldRetryStatus(
   return status >= 500 && status !== 503;
 }
 
+/**
+ * client-go's `checkWait`: a 429 or 5xx answer carrying `Retry-After: N` (whole seconds) makes the REST
+ * client itself wait N seconds and send the request again, before the webhook's own backoff sees an error.
+ */
+function retryAfterSeconds(answer: HttpAnswer): number | undefined {
+  if (answer.status !== 429 && answer.status < 500) return undefined;
+  const header = answer.headers['retry-after'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** client-go rest.Request's `maxRetries` for those Retry-After resends. */
+const REST_MAX_RETRIES = 10;
+
+/** Sleeps `ms`, but not past `deadline`; false when the deadline cut the wait short (context done). */
+async function pause(ms: number, deadline: number): Promise<boolean> {
+  const left = deadline - Date.now();
+  await new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, left))));
+  return ms < left;
+}
+
 /** Creates the client; `close()` drops its kept-alive connections. */
 export function createWebhookClient(options: WebhookClientOptions) {
   const { endpoint, version, backoff, log } = options;
   const random = options.random ?? Math.random;
+  const retryAfterUnitMs = options.retryAfterUnitMs ?? 1000;
   const secure = endpoint.server.protocol === 'https:';
   // client-go keeps connections alive and presents the kubeconfig's client certificate on each.
   const agent = secure
@@ -259,16 +283,33 @@ export function createWebhookClient(options: WebhookClientOptions) {
     });
   }
 
+  /** One REST client `Do()`: the request, resent after each Retry-After wait (at most 10 times). */
+  async function post(body: string, exchanges: { n: number }, deadline: number): Promise<AttemptResult> {
+    for (let retries = 0; ; retries++) {
+      exchanges.n += 1;
+      const result = await send(body, exchanges.n);
+      if (result.kind !== 'answer' || retries >= REST_MAX_RETRIES) return result;
+      const seconds = retryAfterSeconds(result.answer);
+      if (seconds === undefined || !(await pause(seconds * retryAfterUnitMs, deadline))) return result;
+    }
+  }
+
   /**
    * One `TokenReview` create, with `webhook.WithExponentialBackoff(DefaultShouldRetry)` around it:
-   * up to `steps` attempts, waiting initial × factor^n (+ jitter) in between.
+   * up to `steps` attempts, waiting initial × factor^n (+ jitter) in between. Nothing waits past
+   * `deadline` (the token cache's shared lookup timeout): the call then fails.
    */
-  async function review(token: string, audiences: string[]): Promise<WebhookCallResult> {
+  async function review(
+    token: string,
+    audiences: string[],
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<WebhookCallResult> {
     const body = tokenReviewRequestBody(version, options.kubernetesMinor, token, audiences);
     let wait = backoff.initialMs;
     let last: WebhookCallResult = { ok: false, message: 'no attempt made' };
+    const exchanges = { n: 0 };
     for (let attempt = 1; attempt <= backoff.steps; attempt++) {
-      const result = await send(body, attempt);
+      const result = await post(body, exchanges, deadline);
       let retry: boolean;
       if (result.kind === 'transport') {
         last = { ok: false, message: `Post "${url}": ${result.message}` };
@@ -284,7 +325,9 @@ export function createWebhookClient(options: WebhookClientOptions) {
         return decodeTokenReview(result.answer.body, version);
       }
       if (!retry || attempt === backoff.steps) return last;
-      await new Promise((r) => setTimeout(r, wait * (1 + random() * backoff.jitter)));
+      if (Date.now() >= deadline || !(await pause(wait * (1 + random() * backoff.jitter), deadline))) {
+        return { ok: false, message: `${last.ok ? '' : last.message}: context deadline exceeded` };
+      }
       wait *= backoff.factor;
     }
     return last;
