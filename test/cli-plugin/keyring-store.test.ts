@@ -31,7 +31,13 @@ async function keyringSecret(user: PluginUser, key: string): Promise<string> {
   const run = await finished(
     inDesktopSession(user.env(), 'secret-tool', 'lookup', 'service', 'kube-oidc-bridge', 'username', key),
   );
-  return run.stdout.trim();
+  // A daemon that D-Bus activates on demand may print its environment (GNOME_KEYRING_CONTROL=…) to the
+  // same stdout: only the secret is ours.
+  return run.stdout
+    .split('\n')
+    .filter((line) => !/^(GNOME_KEYRING_[A-Z_]*|SSH_AUTH_SOCK)=/.test(line))
+    .join('\n')
+    .trim();
 }
 
 function cacheFile(user: PluginUser): { name: string; entry: Record<string, unknown> } {
