@@ -5,6 +5,7 @@ export {
   type LoadOptions,
   loadConfigFile,
   type MappingConfig,
+  type ProxyConfig,
   parseConfig,
   parseConfigText,
   type RedisConfig,

@@ -116,6 +116,7 @@ export type RedisConfig = NonNullable<Config['store']['redis']>;
 export type TokensConfig = Config['tokens'];
 export type VerifierConfig = NonNullable<Config['verifier']>;
 export type IssuerConfig = NonNullable<Config['issuer']>;
+export type ProxyConfig = NonNullable<Config['proxy']>;
 export type UpstreamConfig = IssuerConfig['upstreams'][number];
 export type ClusterConfig = IssuerConfig['clusters'][number];
 export type MappingConfig = Config['mapping'];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mappingSchema } from './mapping-schema.js';
+import { proxySchema } from './proxy-schema.js';
 import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-common.js';
 
 /**
@@ -209,6 +210,7 @@ export const configSchema = z
     }),
     verifier: verifierSchema.optional(),
     issuer: issuerSchema.optional(),
+    proxy: proxySchema.optional(),
     mapping: mappingSchema.default({
       claimValidationRules: [],
       claimMappings: { extra: [] },
@@ -221,8 +223,8 @@ export const configSchema = z
     /** Listener for /healthz, /readyz, /metrics when they should not share the role listeners. */
     ops: z.strictObject({ listen: listenAddress }).optional(),
   })
-  .refine((c) => c.verifier !== undefined || c.issuer !== undefined, {
-    message: 'enable at least one role: verifier or issuer',
+  .refine((c) => c.verifier !== undefined || c.issuer !== undefined || c.proxy !== undefined, {
+    message: 'enable at least one role: verifier, issuer or proxy',
   });
 
 export type ConfigFile = z.output<typeof configSchema>;

@@ -41,6 +41,18 @@ export interface Metrics {
   ready: Gauge;
   /** Sessions alive in the token store, counted at each scrape from the store's session index. */
   activeSessions: Gauge;
+  /**
+   * Requests at the impersonation proxy by `result`: forwarded, passthrough; refused before the
+   * apiserver: missing, malformed, unknown, expired, audience, rule, error (401), impersonation,
+   * identity (403), bad_request (400), unavailable (503); upstream_error (502).
+   */
+  proxyRequests: Counter<'result'>;
+  /** Proxy latency by `result`: from the request to the upstream's response headers (or the refusal). */
+  proxyDuration: Histogram<'result'>;
+  /** Upstream apiserver requests that failed below HTTP (connect, TLS, reset), by `kind` (request, upgrade). */
+  proxyUpstreamErrors: Counter<'kind'>;
+  /** Proxied requests and upgraded connections open right now, by `kind` (request, upgrade). */
+  proxyOpenStreams: Gauge<'kind'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -123,6 +135,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     activeSessions: new Gauge({
       name: 'kob_active_sessions',
       help: 'Sessions alive in the token store (every replica reports the same shared count).',
+      registers,
+    }),
+    proxyRequests: new Counter({
+      name: 'kob_proxy_requests_total',
+      help: 'Requests at the impersonation proxy by result.',
+      labelNames: ['result'],
+      registers,
+    }),
+    proxyDuration: new Histogram({
+      name: 'kob_proxy_request_duration_seconds',
+      help: "Time from a proxied request to the upstream apiserver's response headers (or the refusal).",
+      labelNames: ['result'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    }),
+    proxyUpstreamErrors: new Counter({
+      name: 'kob_proxy_upstream_errors_total',
+      help: 'Upstream apiserver requests that failed below HTTP (connect, TLS, reset), by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    proxyOpenStreams: new Gauge({
+      name: 'kob_proxy_open_streams',
+      help: 'Proxied requests and upgraded connections open right now, by kind.',
+      labelNames: ['kind'],
       registers,
     }),
   };

@@ -12,9 +12,10 @@ import {
   startServer,
 } from '../http/index.js';
 import { compileMappingSet, type MappingSet } from '../mapping/index.js';
+import { resolveUpstream, startProxy } from '../proxy/index.js';
 import { createStore, hasResilience, type TokenStore } from '../store/index.js';
 import { TokenService } from '../tokens/index.js';
-import { startVerifier } from '../verifier/index.js';
+import { decideTokenReview, startVerifier } from '../verifier/index.js';
 
 export interface StartOptions {
   /** Environment of the process (the composition root is the one place that may read it). */
@@ -29,6 +30,7 @@ export interface StartOptions {
 export interface RunningServices {
   verifierURL?: string;
   issuerURL?: string;
+  proxyURL?: string;
   opsURL?: string;
   store: TokenStore;
   tokens: TokenService;
@@ -143,6 +145,26 @@ export async function startServices(config: Config, options: StartOptions): Prom
     }
     // ─────────────────────────────────────────────────────────────────────────────────────────────
 
+    // ── Proxy role ─────────────────────────────────────────────────────────────────────────────
+    // The verifier's decision in front of an apiserver whose flags nobody can set (docs/proxy.md).
+    let proxy: RunningServer | undefined;
+    const proxyConfig = config.proxy;
+    if (proxyConfig) {
+      const reviewDeps = {
+        lookupAccessToken: (token: string) => tokens.lookupAccessToken(token),
+        mapping,
+        audiences: proxyConfig.audiences,
+      };
+      proxy = await startProxy({
+        config: proxyConfig,
+        upstream: resolveUpstream(proxyConfig, { env: options.env, clock }),
+        decide: (review) => decideTokenReview(review, reviewDeps),
+        metrics,
+        logger,
+      });
+      started.push(proxy);
+    }
+
     let ops: RunningServer | undefined;
     if (config.ops) {
       ops = await startServer(createServer(createOpsApp({ store, metrics, logger }).callback()), {
@@ -156,6 +178,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
     return {
       verifierURL: verifier?.url,
       issuerURL,
+      proxyURL: proxy?.url,
       opsURL: ops?.url,
       store,
       tokens,
