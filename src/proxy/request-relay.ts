@@ -59,7 +59,17 @@ export function createRequestRelay(deps: RelayDeps): (req: IncomingMessage, res:
           res.writeHead(plan.status, headers);
           res.end(body);
           req.resume();
-          instruments.record({ ...fields, ...plan, status: plan.status }, elapsed());
+          instruments.record(
+            {
+              ...fields,
+              result: plan.result,
+              status: plan.status,
+              username: plan.username,
+              sessionId: plan.sessionId,
+              reason: plan.reason,
+            },
+            elapsed(),
+          );
           return;
         }
         const upstream = request(plan.options);

@@ -62,7 +62,17 @@ export function createUpgradeRelay(
             flatten({ ...statusHeaders(plan.status, body), connection: 'close' }),
             body,
           );
-          instruments.record({ ...fields, ...plan, status: plan.status }, elapsed());
+          instruments.record(
+            {
+              ...fields,
+              result: plan.result,
+              status: plan.status,
+              username: plan.username,
+              sessionId: plan.sessionId,
+              reason: plan.reason,
+            },
+            elapsed(),
+          );
           return;
         }
         const audit = { ...fields, result: plan.result, username: plan.username, sessionId: plan.sessionId };
