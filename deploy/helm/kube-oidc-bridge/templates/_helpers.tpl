@@ -98,8 +98,8 @@ Output: YAML {config: {...}, sources: [{kind, name, key, path}]}.
 {{- define "kob.rendered" -}}
 {{- $v := .Values -}}
 {{- $state := dict "dir" (include "kob.configDir" .) "sources" (list) -}}
-{{- if not (or $v.verifier.enabled $v.issuer.enabled) -}}
-{{- fail "enable at least one role: verifier.enabled or issuer.enabled" -}}
+{{- if not (or $v.verifier.enabled $v.issuer.enabled (and $v.proxy $v.proxy.enabled)) -}}
+{{- fail "enable at least one role: verifier.enabled, issuer.enabled or proxy.enabled" -}}
 {{- end -}}
 {{- $config := dict -}}
 
