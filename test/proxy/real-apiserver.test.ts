@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
+import { renderChart } from '../deploy/rendered-chart.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { type ControlPlane, startControlPlane } from '../support/control-plane.js';
 import { kubectlPath } from '../support/k8s-tools.js';
@@ -21,7 +22,6 @@ import {
   sendRaw,
   writeUpstreamKubeconfig,
 } from './proxy-fixture.js';
-import { PROXY_RBAC_MANIFEST } from './proxy-rbac.js';
 
 /**
  * The managed-cluster case end to end: a real kube-apiserver 1.35 started with no authentication
@@ -36,6 +36,10 @@ let pki: ProxyPki;
 let redis: TestRedis;
 let plane: ControlPlane;
 let services: RunningServices;
+
+const PROXY_NAMESPACE = 'kob-proxy';
+/** The proxy's ServiceAccount as the chart names it for release `kob`. */
+const PROXY_SA = 'kob-kube-oidc-bridge-proxy';
 
 const alice = {
   email: 'alice@example.com',
@@ -93,9 +97,23 @@ beforeAll(async () => {
     startTestRedis({ args: ['--appendonly', 'yes'] }),
     startControlPlane(),
   ]);
+  // The proxy's ServiceAccount, ClusterRole and binding exactly as the Helm chart renders them.
+  const chart = await renderChart({
+    home: mkdtempSync(join(dir, 'helm-')),
+    namespace: PROXY_NAMESPACE,
+    set: [
+      'verifier.enabled=false',
+      'proxy.enabled=true',
+      `proxy.audiences={${PROXY_AUDIENCE}}`,
+      'mapping.claimMappings.extra[0].key=example.com/team',
+      'mapping.claimMappings.extra[0].valueExpression=claims.teams',
+    ],
+  });
+  const rbac = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].map((kind) => chart.one(kind));
   const manifest = join(dir, 'rbac.yaml');
-  writeFileSync(manifest, PROXY_RBAC_MANIFEST);
-  await admin(['apply', '-f', manifest]);
+  writeFileSync(manifest, rbac.map((object) => stringify(object)).join('---\n'));
+  await admin(['create', 'namespace', PROXY_NAMESPACE]);
+  await admin(['apply', '-n', PROXY_NAMESPACE, '-f', manifest]);
   for (const ns of ['team-a', 'team-b']) {
     await admin(['create', 'namespace', ns]);
     // No controller-manager here to create it; pods need their namespace's default service account.
@@ -111,7 +129,7 @@ beforeAll(async () => {
     '--role=pod-reader',
     '--group=oidc:dev',
   ]);
-  const saToken = (await admin(['create', 'token', 'kob-proxy', '-n', 'kob-proxy', '--duration=2h'])).trim();
+  const saToken = (await admin(['create', 'token', PROXY_SA, '-n', PROXY_NAMESPACE, '--duration=2h'])).trim();
   const kubeconfig = writeUpstreamKubeconfig(dir, {
     server: plane.url,
     ca: (await import('node:fs')).readFileSync(plane.caFile, 'utf8'),
@@ -130,6 +148,50 @@ afterAll(async () => {
   await redis?.close();
   certs.dispose();
   rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A SubjectAccessReview for the proxy's ServiceAccount (kubectl auth can-i resolves resources through
+ * discovery, and uids/userextras are not discoverable).
+ */
+async function proxyMay(verb: string, group: string, resource: string, subresource = ''): Promise<boolean> {
+  const file = join(dir, `sar-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: `system:serviceaccount:${PROXY_NAMESPACE}:${PROXY_SA}`,
+        groups: [
+          'system:serviceaccounts',
+          `system:serviceaccounts:${PROXY_NAMESPACE}`,
+          'system:authenticated',
+        ],
+        resourceAttributes: { verb, group, resource, subresource },
+      },
+    }),
+  );
+  return (await admin(['create', '-f', file, '-o', 'jsonpath={.status.allowed}'])).trim() === 'true';
+}
+
+describe('the RBAC the chart grants the proxy', () => {
+  it('is enough to impersonate, and nothing broader: the proxy itself reads no pods or secrets', async () => {
+    const allowed: [string, string, string, string?][] = [
+      ['impersonate', '', 'users'],
+      ['impersonate', '', 'groups'],
+      ['impersonate', 'authentication.k8s.io', 'uids'],
+      ['impersonate', 'authentication.k8s.io', 'userextras', 'example.com/team'],
+    ];
+    const refused: [string, string, string, string?][] = [
+      ['list', '', 'pods'],
+      ['get', '', 'secrets'],
+      ['impersonate', 'authentication.k8s.io', 'userextras', 'scopes'],
+      ['impersonate', '', 'serviceaccounts'],
+    ];
+    for (const check of allowed) expect([check, await proxyMay(...check)]).toEqual([check, true]);
+    for (const check of refused) expect([check, await proxyMay(...check)]).toEqual([check, false]);
+  });
 });
 
 describe('kubectl 1.35 through the proxy to a real kube-apiserver', () => {
