@@ -20,7 +20,9 @@ export function quantile(sorted, q) {
  * @param {number} o.durationMs measured period
  * @param {number} o.warmupMs unmeasured period before it, at the same rate
  * @param {number} o.connections keep-alive connections to spread requests over
- * @param {(i: number) => string} o.body request body of request i
+ * @param {(i: number) => string} [o.body] request body of request i (none: a bodiless request)
+ * @param {string} [o.method] default POST
+ * @param {(i: number) => Record<string, string>} [o.headersOf] per-request headers, added to `headers`
  * @param {Record<string, string>} o.headers
  * @param {{ca: string, cert: string, key: string}} [o.tls] client TLS (for https:// URLs)
  */
@@ -53,11 +55,15 @@ export async function runFixedRate(o) {
   }
 
   function fire(due, i) {
-    const body = o.body(i);
+    const body = o.body?.(i);
     const req = request(o.url, {
-      method: 'POST',
+      method: o.method ?? 'POST',
       agent,
-      headers: { ...o.headers, 'content-length': Buffer.byteLength(body) },
+      headers: {
+        ...o.headers,
+        ...o.headersOf?.(i),
+        ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }),
+      },
     });
     req.on('response', (res) => {
       res.resume();

@@ -75,6 +75,7 @@ export async function startProxy(deps: ProxyDeps): Promise<RunningServer> {
     answerClientError(socket, instruments, String(err.code ?? 'clientError')),
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('secureConnection', (socket) => socket.setNoDelay(true));
 
   const servingExpiry = certificateNotAfter(cert);
   if (servingExpiry !== undefined) {

@@ -20,6 +20,8 @@ export interface RelayDeps extends ForwardDeps {
  */
 export function limitConnectTime(upstream: ClientRequest, ms: number): void {
   upstream.on('socket', (socket) => {
+    // Small writes (headers, then a chunk) must not wait for the peer's delayed ACK (Nagle).
+    socket.setNoDelay(true);
     if (!socket.connecting) return;
     const timer = setTimeout(() => upstream.destroy(new Error('upstream connect timeout')), ms);
     socket.once('secureConnect', () => clearTimeout(timer));
@@ -77,7 +79,9 @@ export function createRequestRelay(deps: RelayDeps): (req: IncomingMessage, res:
         upstream.on('response', (answer) => {
           const status = answer.statusCode ?? 502;
           res.writeHead(status, answer.statusMessage, responseHeaders(answer.rawHeaders));
-          res.flushHeaders();
+          // A stream (no Content-Length: watch, logs -f) shows it started at once; a sized answer goes
+          // out with its body in one write.
+          if (answer.headers['content-length'] === undefined) res.flushHeaders();
           instruments.record(
             { ...fields, result: plan.result, status, username: plan.username, sessionId: plan.sessionId },
             elapsed(),

@@ -1,0 +1,302 @@
+// Proxy benchmark: `npm run bench:proxy` (builds first). See docs/proxy.md.
+//
+// The same read, GET /api/v1/namespaces/default/pods, against the real kube-apiserver (tools/) directly
+// with the admin's client certificate, and through the impersonation proxy (built dist code, started by
+// startServices, its upstream credential a service-account token with the impersonate ClusterRole) with
+// kob_ tokens, in the same run:
+//   1. max throughput: autocannon, ROUNDS interleaved rounds per path, medians, and their ratio;
+//   2. latency at a fixed 500 req/s offered, open loop, timed from when each request was due: p50/p99
+//      through the proxy minus direct = what the proxy adds;
+//   3. RSS of the proxy after all of it.
+// The proxy is pinned to core 0; the load generator and Redis to core 1; etcd and kube-apiserver are
+// not pinned (they serve both paths). Environment: BENCH_ROUNDS (3), BENCH_ROUND_SECONDS (8),
+// BENCH_RATE (500).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { loadConfigFile } from '../../dist/config/index.js';
+import { onCore, pinning, pinSelf } from '../lib/cpu-pinning.js';
+import { runFixedRate } from '../lib/fixed-rate.js';
+import { createBenchPKI } from '../lib/pki.js';
+import { startRedis } from '../lib/redis-process.js';
+import { mintTokens } from '../verifier/tokens.js';
+import { adminCall, startControlPlane } from './control-plane.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const ROUND_SECONDS = Number(env.BENCH_ROUND_SECONDS ?? 8);
+const RATE = Number(env.BENCH_RATE ?? 500);
+const TOKENS = 200;
+const CONNECTIONS = 16;
+const AUDIENCE = 'https://prod.example.com';
+const READ = '/api/v1/namespaces/default/pods';
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function fmt(n, digits = 2) {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+async function must(call, what) {
+  const answer = await call;
+  if (answer.status >= 300) throw new Error(`${what}: ${answer.status} ${answer.body}`);
+  return JSON.parse(answer.body);
+}
+
+/** The proxy's service account, its impersonate-only ClusterRole, and a pod-reading Role for `oidc:dev`. */
+async function prepareCluster(plane) {
+  const rbac = '/apis/rbac.authorization.k8s.io/v1';
+  await must(
+    adminCall(plane, 'POST', '/api/v1/namespaces/default/serviceaccounts', {
+      metadata: { name: 'kob-proxy' },
+    }),
+    'service account',
+  );
+  await must(
+    adminCall(plane, 'POST', `${rbac}/clusterroles`, {
+      metadata: { name: 'kob-proxy-impersonate' },
+      rules: [
+        { apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] },
+        { apiGroups: ['authentication.k8s.io'], resources: ['uids'], verbs: ['impersonate'] },
+      ],
+    }),
+    'cluster role',
+  );
+  await must(
+    adminCall(plane, 'POST', `${rbac}/clusterrolebindings`, {
+      metadata: { name: 'kob-proxy-impersonate' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kob-proxy-impersonate' },
+      subjects: [{ kind: 'ServiceAccount', name: 'kob-proxy', namespace: 'default' }],
+    }),
+    'cluster role binding',
+  );
+  // Not the aggregated `view` ClusterRole: its rules are filled in by the controller manager, absent here.
+  await must(
+    adminCall(plane, 'POST', `${rbac}/namespaces/default/roles`, {
+      metadata: { name: 'pod-reader' },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+    }),
+    'role',
+  );
+  await must(
+    adminCall(plane, 'POST', `${rbac}/namespaces/default/rolebindings`, {
+      metadata: { name: 'oidc-dev-reads-pods' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:dev' }],
+    }),
+    'role binding',
+  );
+  const token = await must(
+    adminCall(plane, 'POST', '/api/v1/namespaces/default/serviceaccounts/kob-proxy/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 7200 },
+    }),
+    'token request',
+  );
+  return token.status.token;
+}
+
+async function startProxy(configFile) {
+  const [command, args] = onCore(SERVER_CORE, process.execPath, [join(here, 'proxy-process.js'), configFile]);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`proxy exited with code ${code} before listening`);
+    }),
+  ]);
+  return {
+    url: message.url,
+    rssMB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function get(url, options) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, options);
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function throughput(path) {
+  const result = await autocannon({
+    url: path.url,
+    connections: CONNECTIONS,
+    duration: ROUND_SECONDS,
+    requests: path.requests,
+    tlsOptions: path.tls,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${path.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function main() {
+  pinSelf(LOAD_CORE);
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'kob-bench-proxy-'));
+  mkdirSync(join(dir, 'cluster'));
+  mkdirSync(join(dir, 'pki'));
+  const redis = await startRedis(LOAD_CORE);
+  let plane;
+  let proxy;
+  try {
+    plane = await startControlPlane(join(dir, 'cluster'));
+    const saToken = await prepareCluster(plane);
+    const pki = createBenchPKI(join(dir, 'pki'));
+    const kubeconfig = join(dir, 'upstream.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: plane.url, 'certificate-authority': plane.caFile } }],
+        users: [{ name: 'proxy', user: { token: saToken } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'proxy' } }],
+        'current-context': 'c',
+      }),
+    );
+    const configFile = join(dir, 'config.yaml');
+    writeFileSync(
+      configFile,
+      [
+        'store:',
+        `  redis: { url: "${redis.url}", keyPrefix: "kob-bench:" }`,
+        'proxy:',
+        '  listen: 127.0.0.1:0',
+        `  tls: { cert: "${pki.serverCertFile}", key: "${pki.serverKeyFile}" }`,
+        `  audiences: ["${AUDIENCE}"]`,
+        `  upstream: { kubeconfig: "${kubeconfig}" }`,
+        'mapping:',
+        '  claimMappings:',
+        '    username: { claim: email, prefix: "" }',
+        '    groups: { claim: groups, prefix: "oidc:" }',
+        'logging: { level: info }',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfigFile(configFile, {});
+    const tokens = await mintTokens(config, AUDIENCE, TOKENS);
+    proxy = await startProxy(configFile);
+
+    const direct = {
+      name: 'direct',
+      url: plane.url,
+      tls: { ca: plane.ca, ...plane.admin },
+      requests: [{ method: 'GET', path: READ }],
+      headersOf: () => ({}),
+    };
+    const proxied = {
+      name: 'proxy',
+      url: proxy.url,
+      tls: { ca: pki.clientTLS.ca },
+      requests: tokens.map((t) => ({ method: 'GET', path: READ, headers: { authorization: `Bearer ${t}` } })),
+      headersOf: (i) => ({ authorization: `Bearer ${tokens[i % tokens.length]}` }),
+    };
+    for (const path of [direct, proxied]) {
+      // The apiserver's RBAC informers pick the new bindings up within moments.
+      for (let attempt = 0; ; attempt++) {
+        const answer = await get(`${path.url}${READ}`, { ...path.tls, headers: path.headersOf(0) });
+        if (answer.status === 200) break;
+        if (attempt === 50) throw new Error(`${path.name}: ${answer.status} ${answer.body}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    console.error(`both paths answer 200; pinning: ${pinning}`);
+
+    for (const path of [direct, proxied]) await throughput({ ...path }); // warm-up, not measured
+    const rounds = { direct: [], proxy: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const path of r % 2 === 0 ? [direct, proxied] : [proxied, direct]) {
+        const result = await throughput(path);
+        rounds[path.name].push(result);
+        console.error(`round ${r + 1} ${path.name}: ${Math.round(result.rps)} req/s`);
+      }
+    }
+
+    const fixed = {};
+    const fixedRate = (path, durationMs) =>
+      runFixedRate({
+        url: `${path.url}${READ}`,
+        method: 'GET',
+        rate: RATE,
+        warmupMs: 2000,
+        durationMs,
+        connections: CONNECTIONS,
+        headers: {},
+        headersOf: path.headersOf,
+        tls: path.tls,
+      });
+    for (const path of [direct, proxied]) {
+      await fixedRate(path, 2000);
+      fixed[path.name] = await fixedRate(path, 10_000);
+      const f = fixed[path.name];
+      if (f.errors + f.non200 + f.lost > 0) {
+        throw new Error(
+          `${path.name} at ${RATE} req/s: ${f.errors} errors, ${f.non200} non-200, ${f.lost} lost`,
+        );
+      }
+    }
+    const rss = proxy.rssMB();
+
+    const rps = {
+      direct: median(rounds.direct.map((x) => x.rps)),
+      proxy: median(rounds.proxy.map((x) => x.rps)),
+    };
+    const ratio = rps.proxy / rps.direct;
+    const addedP50 = fixed.proxy.p50 - fixed.direct.p50;
+    const addedP99 = fixed.proxy.p99 - fixed.direct.p99;
+    console.log(
+      [
+        `| path | req/s (max, median) | p50 @${RATE}/s | p99 @${RATE}/s |`,
+        '|---|---|---|---|',
+        `| direct (client certificate) | ${Math.round(rps.direct)} | ${fmt(fixed.direct.p50)} ms | ${fmt(fixed.direct.p99)} ms |`,
+        `| through the proxy (kob_ token) | ${Math.round(rps.proxy)} | ${fmt(fixed.proxy.p50)} ms | ${fmt(fixed.proxy.p99)} ms |`,
+        '',
+        `throughput ratio proxy/direct: ${fmt(ratio)} (target ≥ 0.80) ${ratio >= 0.8 ? 'MET' : 'MISSED'}`,
+        `added latency at ${RATE} req/s: p50 ${fmt(addedP50)} ms, p99 ${fmt(addedP99)} ms (target p99 ≤ 2 ms) ${addedP99 <= 2 ? 'MET' : 'MISSED'}`,
+        `proxy RSS after the run: ${fmt(rss, 0)} MB`,
+        `per-round req/s direct: ${rounds.direct.map((x) => Math.round(x.rps)).join(', ')}; proxy: ${rounds.proxy.map((x) => Math.round(x.rps)).join(', ')}`,
+        `rounds: ${ROUNDS} × ${ROUND_SECONDS} s per path, interleaved; ${CONNECTIONS} connections; ${TOKENS} tokens; node ${process.version}; ${pinning ? 'proxy on core 0, load + Redis on core 1, apiserver + etcd unpinned' : 'NOT pinned'}; ${Math.round((Date.now() - started) / 1000)} s`,
+      ].join('\n'),
+    );
+  } finally {
+    await proxy?.stop();
+    await plane?.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
