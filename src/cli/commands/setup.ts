@@ -16,9 +16,10 @@ the current one.
 Flags:
   --issuer URL                  the kube-oidc-bridge issuer (required)
   --cluster-name NAME           name of the cluster entry (required)
-  --server URL                  the cluster's API server (required)
+  --server URL                  the cluster's API server, or the kube-oidc-bridge proxy in front of it
+                                (managed clusters: docs/proxy.md) (required)
   --audience A                  the cluster's audience at the issuer (needed when it serves several)
-  --certificate-authority FILE  PEM CA of the API server, embedded in the kubeconfig
+  --certificate-authority FILE  PEM CA of the API server (or of the proxy), embedded in the kubeconfig
   --ca-file FILE                PEM CA of the issuer's TLS certificate, passed to the plugin
   --user NAME                   name of the user entry (default NAME-oidc)
   --context NAME                name of the context entry (default NAME)
