@@ -10,8 +10,9 @@
 //   3. RSS of the proxy after all of it.
 // The proxy is pinned to core 0; the load generator and Redis to core 1; etcd and kube-apiserver are
 // not pinned (they serve both paths). Environment: BENCH_ROUNDS (3), BENCH_ROUND_SECONDS (8),
-// BENCH_RATE (500).
-import { spawn } from 'node:child_process';
+// BENCH_RATE (500), BENCH_PIN=0 (pin nothing: on a machine busy with other work a pinned process cannot
+// move off a crowded core, which costs the proxy path, with its extra hops, more than the direct one).
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -32,12 +33,20 @@ const env = process.env;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const ROUND_SECONDS = Number(env.BENCH_ROUND_SECONDS ?? 8);
 const RATE = Number(env.BENCH_RATE ?? 500);
+const PIN = pinning && env.BENCH_PIN !== '0';
 const TOKENS = 200;
 const CONNECTIONS = 16;
 const AUDIENCE = 'https://prod.example.com';
 const READ = '/api/v1/namespaces/default/pods';
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** CPU seconds (user + system) process `pid` has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -110,7 +119,8 @@ async function prepareCluster(plane) {
 }
 
 async function startProxy(configFile) {
-  const [command, args] = onCore(SERVER_CORE, process.execPath, [join(here, 'proxy-process.js'), configFile]);
+  const script = [join(here, 'proxy-process.js'), configFile];
+  const [command, args] = PIN ? onCore(SERVER_CORE, process.execPath, script) : [process.execPath, script];
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const [message] = await Promise.race([
     once(child, 'message'),
@@ -120,6 +130,7 @@ async function startProxy(configFile) {
   ]);
   return {
     url: message.url,
+    pid: child.pid,
     rssMB() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;
@@ -148,7 +159,12 @@ function get(url, options) {
   });
 }
 
-async function throughput(path) {
+/**
+ * One autocannon round; also the CPU time the proxy and the apiserver spent per request in it: on a
+ * busy shared machine req/s swing with the neighbours, CPU per request much less.
+ */
+async function throughput(path, pids = {}) {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
   const result = await autocannon({
     url: path.url,
     connections: CONNECTIONS,
@@ -159,11 +175,17 @@ async function throughput(path) {
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${path.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const cpuMsPerRequest = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [
+      k,
+      ((cpuSeconds(pid) - before[k]) * 1000) / result.requests.total,
+    ]),
+  );
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuMsPerRequest };
 }
 
 async function main() {
-  pinSelf(LOAD_CORE);
+  if (PIN) pinSelf(LOAD_CORE);
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'kob-bench-proxy-'));
   mkdirSync(join(dir, 'cluster'));
@@ -233,13 +255,13 @@ async function main() {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    console.error(`both paths answer 200; pinning: ${pinning}`);
+    console.error(`both paths answer 200; pinning: ${PIN}`);
 
     for (const path of [direct, proxied]) await throughput({ ...path }); // warm-up, not measured
     const rounds = { direct: [], proxy: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const path of r % 2 === 0 ? [direct, proxied] : [proxied, direct]) {
-        const result = await throughput(path);
+        const result = await throughput(path, { proxy: proxy.pid, apiserver: plane.pids()[0] });
         rounds[path.name].push(result);
         console.error(`round ${r + 1} ${path.name}: ${Math.round(result.rps)} req/s`);
       }
@@ -269,6 +291,7 @@ async function main() {
       }
     }
     const rss = proxy.rssMB();
+    const cpu = (name, process) => median(rounds[name].map((x) => x.cpuMsPerRequest[process]));
 
     const rps = {
       direct: median(rounds.direct.map((x) => x.rps)),
@@ -287,8 +310,9 @@ async function main() {
         `throughput ratio proxy/direct: ${fmt(ratio)} (target ≥ 0.80) ${ratio >= 0.8 ? 'MET' : 'MISSED'}`,
         `added latency at ${RATE} req/s: p50 ${fmt(addedP50)} ms, p99 ${fmt(addedP99)} ms (target p99 ≤ 2 ms) ${addedP99 <= 2 ? 'MET' : 'MISSED'}`,
         `proxy RSS after the run: ${fmt(rss, 0)} MB`,
+        `CPU per request (median of rounds): proxy ${fmt(cpu('proxy', 'proxy'), 3)} ms; apiserver ${fmt(cpu('direct', 'apiserver'), 3)} ms direct, ${fmt(cpu('proxy', 'apiserver'), 3)} ms through the proxy (impersonation checks)`,
         `per-round req/s direct: ${rounds.direct.map((x) => Math.round(x.rps)).join(', ')}; proxy: ${rounds.proxy.map((x) => Math.round(x.rps)).join(', ')}`,
-        `rounds: ${ROUNDS} × ${ROUND_SECONDS} s per path, interleaved; ${CONNECTIONS} connections; ${TOKENS} tokens; node ${process.version}; ${pinning ? 'proxy on core 0, load + Redis on core 1, apiserver + etcd unpinned' : 'NOT pinned'}; ${Math.round((Date.now() - started) / 1000)} s`,
+        `rounds: ${ROUNDS} × ${ROUND_SECONDS} s per path, interleaved; ${CONNECTIONS} connections; ${TOKENS} tokens; node ${process.version}; ${PIN ? 'proxy on core 0, load + Redis on core 1, apiserver + etcd unpinned' : 'proxy, load and apiserver NOT pinned (Redis on core 1)'}; ${Math.round((Date.now() - started) / 1000)} s`,
       ].join('\n'),
     );
   } finally {

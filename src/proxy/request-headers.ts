@@ -42,9 +42,10 @@ const HOP_BY_HOP = new Set([
  * Header names the proxy owns or that carry identity to the apiserver:
  * - `authorization`: the client's credential, replaced by the proxy's own;
  * - `x-forwarded-for`: replaced by the address the proxy saw (a client could otherwise plant one);
- * - `host`: set from the upstream URL.
+ * - `host`: set from the upstream URL;
+ * - `expect`: node answers `100-continue` to the client itself; the body then simply follows upstream.
  */
-const OWNED = new Set(['authorization', 'x-forwarded-for', 'host']);
+const OWNED = new Set(['authorization', 'x-forwarded-for', 'host', 'expect']);
 
 /**
  * `Impersonate-User`, `Impersonate-Group`, `Impersonate-Uid`, `Impersonate-Extra-*`, in any case. An
