@@ -3,9 +3,14 @@ import { Agent, createServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ProxyConfig } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
-import { type Metrics, type RunningServer, startServer } from '../http/index.js';
+import {
+  earliestNotAfter,
+  type Metrics,
+  type RunningServer,
+  recordCertificateExpiry,
+  startServer,
+} from '../http/index.js';
 import type { ProxyAuthenticator } from './authenticate.js';
-import { certificateNotAfter } from './certificate-expiry.js';
 import { kubernetesStatus, statusHeaders } from './kubernetes-status.js';
 import { ProxyInstruments } from './proxy-instruments.js';
 import { createRequestRelay } from './request-relay.js';
@@ -77,13 +82,17 @@ export async function startProxy(deps: ProxyDeps): Promise<RunningServer> {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('secureConnection', (socket) => socket.setNoDelay(true));
 
-  const servingExpiry = certificateNotAfter(cert);
-  if (servingExpiry !== undefined) {
-    metrics.certificateExpiry.set({ role: 'proxy', certificate: 'serving' }, servingExpiry);
-  }
-  const upstreamCAExpiry = upstream.ca === undefined ? undefined : certificateNotAfter(upstream.ca);
-  if (upstreamCAExpiry !== undefined) {
-    metrics.certificateExpiry.set({ role: 'proxy', certificate: 'upstream_ca' }, upstreamCAExpiry);
+  recordCertificateExpiry(metrics, 'proxy', { serving: config.tls.cert });
+  // The upstream CA comes from the kubeconfig's data or the service account's mount, as PEM text.
+  if (upstream.ca !== undefined) {
+    try {
+      metrics.certificateExpiry.set(
+        { role: 'proxy', certificate: 'upstream_ca' },
+        earliestNotAfter(upstream.ca),
+      );
+    } catch (err) {
+      logger.warn({ err }, 'cannot read the expiry of the upstream CA');
+    }
   }
 
   const running = await startServer(server, { protocol: 'https', listen: config.listen });
