@@ -43,7 +43,7 @@ export interface Metrics {
   activeSessions: Gauge;
   /**
    * Requests at the impersonation proxy by `result`: forwarded, passthrough; refused before the
-   * apiserver: missing, malformed, unknown, expired, audience, rule, error (401), impersonation,
+   * apiserver: missing, malformed, unknown, store_lost, expired, audience, rule, error (401), impersonation,
    * identity (403), bad_request (400), unavailable (503); upstream_error (502).
    */
   proxyRequests: Counter<'result'>;

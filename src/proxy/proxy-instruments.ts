@@ -9,6 +9,7 @@ export type ProxyResult =
   | 'missing'
   | 'malformed'
   | 'unknown'
+  | 'store_lost'
   | 'expired'
   | 'audience'
   | 'rule'

@@ -95,6 +95,12 @@ export async function startServices(config: Config, options: StartOptions): Prom
     return closing;
   };
 
+  const storeRecentlyLost = () => {
+    // Tokens issued before the loss are all expired one access-token lifetime after it.
+    const loss = hasResilience(store) ? store.dataLoss() : undefined;
+    return loss !== undefined && clock.now() - loss.detectedAt < config.tokens.accessTokenTTL;
+  };
+
   try {
     let verifier: RunningServer | undefined;
     if (config.verifier) {
@@ -105,11 +111,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
         store,
         metrics,
         logger,
-        storeRecentlyLost: () => {
-          // Tokens issued before the loss are all expired one access-token lifetime after it.
-          const loss = hasResilience(store) ? store.dataLoss() : undefined;
-          return loss !== undefined && clock.now() - loss.detectedAt < config.tokens.accessTokenTTL;
-        },
+        storeRecentlyLost,
       });
       started.push(verifier);
       const tls = config.verifier.insecureHTTP ? undefined : config.verifier.tls;
@@ -154,6 +156,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
         lookupAccessToken: (token: string) => tokens.lookupAccessToken(token),
         mapping,
         audiences: proxyConfig.audiences,
+        storeRecentlyLost,
       };
       proxy = await startProxy({
         config: proxyConfig,
