@@ -119,3 +119,25 @@ describe('the upstream', () => {
     expect(requests.values.find((v) => v.labels.result === 'upstream_error')?.value).toBe(1);
   });
 });
+
+describe('a token store that lost its data', () => {
+  it('refuses tokens it no longer finds as store_lost (the verifier’s rule), never forwarding them', async () => {
+    const services = await startProxy({});
+    const session = await services.tokens.createSession({
+      identity: { kind: 'static', user: { username: 'ida', groups: [], extra: {} } },
+      username: 'ida',
+      source: 'admin',
+    });
+    const { token } = await services.tokens.issueAccessToken(session, ['https://prod.example.com']);
+    expect((await callProxy(`${services.proxyURL}/api`, pki.proxyCA.cert, { token })).status).toBe(200);
+    // Restarted without persistence: it comes back empty.
+    await redis.stop();
+    await redis.start();
+    const seenBefore = upstream.seen.length;
+    const answer = await callProxy(`${services.proxyURL}/api`, pki.proxyCA.cert, { token });
+    expect(answer.status).toBe(401);
+    expect(upstream.seen.length).toBe(seenBefore);
+    const metric = await services.metrics.proxyRequests.get();
+    expect(metric.values.find((v) => v.labels.result === 'store_lost')?.value).toBe(1);
+  });
+});
