@@ -30,6 +30,11 @@ interface CountEntry extends Expiring {
   count: number;
 }
 
+/** Records compare as the Redis store compares them: by their JSON text. */
+function sameRecord(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
 export interface MemoryStoreOptions {
   clock: Clock;
 }
@@ -228,6 +233,33 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
       const entry = live(ephemeral, key);
       ephemeral.delete(key);
       return entry && (entry.value as T);
+    },
+
+    async peekRefreshToken(hash): Promise<RefreshUse> {
+      assertOpen();
+      const entry = live(refreshTokens, hash);
+      if (entry === undefined) return { status: 'unknown' };
+      const record = structuredClone(entry.record);
+      if (entry.firstUsedAt === undefined) return { status: 'fresh', record };
+      return { status: 'reused', record, firstUsedAt: entry.firstUsedAt };
+    },
+
+    async putEphemeralIfAbsent(ns, id, value, ttlSeconds) {
+      assertOpen();
+      if (ttlSeconds <= 0 || live(ephemeral, ephemeralKey(ns, id)) !== undefined) return false;
+      ephemeral.set(ephemeralKey(ns, id), {
+        value: structuredClone(value),
+        expiresAt: clock.now() + ttlSeconds,
+      });
+      return true;
+    },
+
+    async swapEphemeral(ns, id, expected, next) {
+      assertOpen();
+      const entry = live(ephemeral, ephemeralKey(ns, id));
+      if (entry === undefined || !sameRecord(entry.value, expected)) return false;
+      entry.value = structuredClone(next);
+      return true;
     },
 
     async hit(key, windowSeconds) {

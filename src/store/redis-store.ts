@@ -316,6 +316,41 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
       });
     },
 
+    peekRefreshToken(hash): Promise<RefreshUse> {
+      return run('peekRefreshToken', async () => {
+        const now = clock.now();
+        // The token and its :used marker share a hash tag: one slot, one MGET.
+        const [raw, usedAt] = await redis.mget(keys.refreshToken(hash), keys.refreshTokenUse(hash));
+        const record = decodeRecord<RefreshTokenRecord>(raw, now, 'refresh token');
+        if (record === undefined) return { status: 'unknown' };
+        if (usedAt === null || usedAt === undefined) return { status: 'fresh', record };
+        return { status: 'reused', record, firstUsedAt: Number(usedAt) };
+      });
+    },
+
+    putEphemeralIfAbsent(ns, id, value, ttl) {
+      return run('putEphemeralIfAbsent', async () => {
+        if (ttl <= 0) return false;
+        const now = clock.now();
+        const envelope: EphemeralEnvelope = { expiresAt: now + ttl, value: value ?? null };
+        const key = keys.ephemeral(ns, id);
+        return (await redis.kobPutEphemeralIfAbsent(key, JSON.stringify(envelope), ttl, now)) === 1;
+      });
+    },
+
+    swapEphemeral(ns, id, expected, next) {
+      return run('swapEphemeral', async () => {
+        const key = keys.ephemeral(ns, id);
+        const swapped = await redis.kobSwapEphemeral(
+          key,
+          JSON.stringify(expected ?? null),
+          JSON.stringify(next ?? null),
+          clock.now(),
+        );
+        return swapped === 1;
+      });
+    },
+
     hit(key, windowSeconds) {
       return run('hit', async () => {
         const now = clock.now();

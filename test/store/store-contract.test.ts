@@ -320,6 +320,57 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect(await store.updateEphemeral('device', 'never-there', { approved: true })).toBe(false);
   });
 
+  it('peekRefreshToken reads without marking the token used', async () => {
+    freshStore();
+    const now = clock.now();
+    const session = sessionRecord(now);
+    await store.putSession(session);
+    const hash = tokenHash('rt');
+    const record = refreshRecord(session, now, 100);
+    await store.putRefreshToken(hash, record);
+
+    expect(await store.peekRefreshToken(tokenHash('rt'))).toEqual({ status: 'unknown' });
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'fresh', record });
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'fresh', record });
+    clock.advance(3);
+    expect(await store.useRefreshToken(hash)).toEqual({ status: 'fresh', record });
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'reused', record, firstUsedAt: now + 3 });
+    clock.advance(97);
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'unknown' });
+  });
+
+  it('putEphemeralIfAbsent creates once; concurrent creators: exactly one wins', async () => {
+    freshStore();
+    const wins = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.putEphemeralIfAbsent('lock', 'l-1', { holder: i }, 30)),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const holder = wins.indexOf(true);
+    expect(await store.getEphemeral('lock', 'l-1')).toEqual({ holder });
+    clock.advance(30);
+    expect(await store.putEphemeralIfAbsent('lock', 'l-1', { holder: 'next' }, 30)).toBe(true);
+    expect(await store.putEphemeralIfAbsent('lock', 'l-2', { holder: 'x' }, 0)).toBe(false);
+  });
+
+  it('swapEphemeral is compare-and-set: a stale writer loses, the TTL is kept', async () => {
+    freshStore();
+    const pending = { status: 'pending', lastPollAt: 0, nested: { a: [1, 2] } };
+    await store.putEphemeral('device', 'd-1', pending, 100);
+    const read = await store.getEphemeral<typeof pending>('device', 'd-1');
+    const approved = { ...pending, status: 'approved' };
+    expect(await store.swapEphemeral('device', 'd-1', read, approved)).toBe(true);
+    // A poll that read `pending` before the approval must not write over it.
+    expect(await store.swapEphemeral('device', 'd-1', read, { ...pending, lastPollAt: 5 })).toBe(false);
+    expect(await store.getEphemeral('device', 'd-1')).toEqual(approved);
+    const concurrent = await Promise.all(
+      ['a', 'b', 'c'].map((who) => store.swapEphemeral('device', 'd-1', approved, { ...approved, who })),
+    );
+    expect(concurrent.filter(Boolean)).toHaveLength(1);
+    clock.advance(100);
+    expect(await store.getEphemeral('device', 'd-1')).toBeUndefined();
+    expect(await store.swapEphemeral('device', 'never-there', null, { x: 1 })).toBe(false);
+  });
+
   it('hit counts per window', async () => {
     freshStore();
     clock.set(1_800_000_000); // a multiple of 60: the window starts now
