@@ -2,6 +2,7 @@ export {
   type AccessTokenLookup,
   type CreateSessionInput,
   type IssuedCredential,
+  type RefreshInspection,
   type RefreshRedemption,
   TokenService,
   type TokenServiceOptions,

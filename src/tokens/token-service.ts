@@ -52,6 +52,11 @@ export type RefreshRedemption =
     }
   | { status: 'reuse_detected'; sessionId: string };
 
+/** What `inspectRefreshToken` found; nothing is consumed. */
+export type RefreshInspection =
+  | { status: 'ok'; session: SessionRecord; record: RefreshTokenRecord; usedAt?: number }
+  | Exclude<RefreshRedemption, { status: 'ok' }>;
+
 /**
  * Mints, looks up, rotates and revokes the bridge's opaque credentials on top of a TokenStore.
  *
@@ -178,6 +183,35 @@ export class TokenService {
     const session = await this.store.getSession(record.sessionId);
     if (session === undefined) return { status: 'invalid', reason: 'session_gone' };
     return { status: 'ok', session, record, graceReuse };
+  }
+
+  /**
+   * Checks a refresh token *without* using it: the refresh grant validates everything that can fail
+   * (client, audience, the user at the upstream IdP) first and only then calls `redeemRefreshToken`,
+   * so a refused or failed request does not count as a use. `usedAt` tells a token already used
+   * within the grace window (a concurrent twin's); a use after the window is reuse, and revokes the
+   * session here as `redeemRefreshToken` would (RFC 9700 §4.14.2).
+   */
+  async inspectRefreshToken(token: string, clientId: string): Promise<RefreshInspection> {
+    if (!isWellFormedCredential(token, 'refresh')) return { status: 'invalid', reason: 'malformed' };
+    const use = await this.store.peekRefreshToken(this.hash(token));
+    if (use.status === 'unknown') return { status: 'invalid', reason: 'unknown' };
+    const { record } = use;
+    const now = this.clock.now();
+    if (record.expiresAt <= now) return { status: 'invalid', reason: 'expired' };
+    if (use.status === 'reused' && now - use.firstUsedAt > this.config.refreshReuseGrace) {
+      await this.store.revokeSession(record.sessionId);
+      return { status: 'reuse_detected', sessionId: record.sessionId };
+    }
+    if (record.clientId !== clientId) return { status: 'invalid', reason: 'client_mismatch' };
+    const session = await this.store.getSession(record.sessionId);
+    if (session === undefined) return { status: 'invalid', reason: 'session_gone' };
+    return {
+      status: 'ok',
+      session,
+      record,
+      ...(use.status === 'reused' && { usedAt: use.firstUsedAt }),
+    };
   }
 
   /** Stores a changed session (refreshed upstream claims, rotated upstream refresh token). */

@@ -19,12 +19,12 @@ export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): vo
   const issuer = deps.issuer;
   router.post(OAUTH_PATHS.deviceAuthorization, async (ctx) => {
     const form = await readOAuthForm(ctx);
-    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     if (requestClientId(ctx, form.params) !== issuer.cli.clientID) {
-      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+      return sendOAuthError(ctx, 'invalid_client', 'unknown client');
     }
     const audience = chooseAudience(issuer, form.params);
-    if (!audience.ok) return sendOAuthError(ctx, 400, 'invalid_target', audience.description);
+    if (!audience.ok) return sendOAuthError(ctx, 'invalid_target', audience.description);
 
     const ttl = issuer.cli.deviceCodeTTL;
     const deviceCode = randomId(32);
@@ -34,7 +34,7 @@ export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): vo
       const candidate = generateUserCode();
       if ((await deps.store.getEphemeral('user-code', candidate)) === undefined) userCode = candidate;
     }
-    if (!userCode) return sendOAuthError(ctx, 503, 'temporarily_unavailable', 'try again');
+    if (!userCode) return sendOAuthError(ctx, 'temporarily_unavailable', 'try again');
     const now = deps.clock.now();
     const record: DeviceRecord = {
       clientId: issuer.cli.clientID,

@@ -32,7 +32,7 @@ export async function grantAuthorizationCode(
   const code = params.get('code');
   const verifier = params.get('code_verifier');
   if (!code || !verifier)
-    return sendOAuthError(ctx, 400, 'invalid_request', 'code and code_verifier are required');
+    return sendOAuthError(ctx, 'invalid_request', 'code and code_verifier are required');
   const codeKey = authorizationCodeKey(code);
   const record = await deps.store.takeEphemeral<AuthorizationCodeRecord>('code', codeKey);
   if (!record) {
@@ -46,20 +46,20 @@ export async function grantAuthorizationCode(
         revoked,
       });
     }
-    return sendOAuthError(ctx, 400, 'invalid_grant', 'authorization code unknown, used or expired');
+    return sendOAuthError(ctx, 'invalid_grant', 'authorization code unknown, used or expired');
   }
   if (record.clientId !== clientId)
-    return sendOAuthError(ctx, 400, 'invalid_grant', 'code issued to another client');
+    return sendOAuthError(ctx, 'invalid_grant', 'code issued to another client');
   if (params.get('redirect_uri') !== record.redirectUri) {
-    return sendOAuthError(ctx, 400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+    return sendOAuthError(ctx, 'invalid_grant', 'redirect_uri does not match the authorization request');
   }
   if (!verifyS256(verifier, record.codeChallenge)) {
     audit(deps.logger, 'login', { source: 'cli', result: 'pkce_mismatch', username: record.login.username });
-    return sendOAuthError(ctx, 400, 'invalid_grant', 'PKCE verification failed');
+    return sendOAuthError(ctx, 'invalid_grant', 'PKCE verification failed');
   }
   const asked = params.getAll('audience');
   if (asked.length > 0 && (asked.length > 1 || asked[0] !== record.audience)) {
-    return sendOAuthError(ctx, 400, 'invalid_target', 'audience differs from the authorization request');
+    return sendOAuthError(ctx, 'invalid_target', 'audience differs from the authorization request');
   }
   const session = await createCliSession(deps.tokens, record.login);
   await deps.store.putEphemeral(

@@ -24,16 +24,16 @@ export async function grantDeviceCode(
   clientId: string,
 ): Promise<void> {
   const deviceCode = params.get('device_code');
-  if (!deviceCode) return sendOAuthError(ctx, 400, 'invalid_request', 'device_code is required');
+  if (!deviceCode) return sendOAuthError(ctx, 'invalid_request', 'device_code is required');
   const key = deviceKey(deviceCode);
   const record = await deps.store.getEphemeral<DeviceRecord>('device', key);
-  if (!record) return sendOAuthError(ctx, 400, 'expired_token', 'the device code has expired; start again');
+  if (!record) return sendOAuthError(ctx, 'expired_token', 'the device code has expired; start again');
   if (record.clientId !== clientId)
-    return sendOAuthError(ctx, 400, 'invalid_grant', 'device code issued to another client');
+    return sendOAuthError(ctx, 'invalid_grant', 'device code issued to another client');
 
   if (record.status === 'denied') {
     await deps.store.takeEphemeral('device', key);
-    return sendOAuthError(ctx, 400, 'access_denied', 'the request was denied on the device page');
+    return sendOAuthError(ctx, 'access_denied', 'the request was denied on the device page');
   }
   if (record.status === 'pending') {
     const now = deps.clock.now();
@@ -45,16 +45,15 @@ export async function grantDeviceCode(
       });
       return sendOAuthError(
         ctx,
-        400,
         'slow_down',
         `poll at most every ${record.interval + SLOW_DOWN_STEP} seconds`,
       );
     }
     await deps.store.updateEphemeral('device', key, { ...record, lastPollAt: now });
-    return sendOAuthError(ctx, 400, 'authorization_pending');
+    return sendOAuthError(ctx, 'authorization_pending');
   }
   const approved = await deps.store.takeEphemeral<DeviceRecord>('device', key);
-  if (!approved?.login) return sendOAuthError(ctx, 400, 'invalid_grant', 'device code already redeemed');
+  if (!approved?.login) return sendOAuthError(ctx, 'invalid_grant', 'device code already redeemed');
   const session = await createCliSession(deps.tokens, approved.login);
   audit(deps.logger, 'login', {
     source: 'cli',

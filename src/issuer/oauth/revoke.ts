@@ -15,12 +15,12 @@ import { readOAuthForm, requestClientId } from './request-params.js';
 export function registerRevoke(router: Router, deps: OAuthDeps): void {
   router.post(OAUTH_PATHS.revoke, async (ctx) => {
     const form = await readOAuthForm(ctx);
-    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     if (requestClientId(ctx, form.params) !== deps.issuer.cli.clientID) {
-      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+      return sendOAuthError(ctx, 'invalid_client', 'unknown client');
     }
     const token = form.params.get('token');
-    if (!token) return sendOAuthError(ctx, 400, 'invalid_request', 'token is required');
+    if (!token) return sendOAuthError(ctx, 'invalid_request', 'token is required');
     const session = isWellFormedCredential(token, 'refresh')
       ? await deps.tokens.revokeRefreshToken(token)
       : isWellFormedCredential(token, 'access')

@@ -1,10 +1,13 @@
 import type { Router } from '@koa/router';
+import type Koa from 'koa';
+import { recordGrantOutcome } from '../grants/grant-instruments.js';
+import type { GrantOutcome } from '../grants/grant-outcome.js';
+import { refreshGrant } from '../grants/refresh.js';
 import type { OAuthDeps } from './deps.js';
 import { grantAuthorizationCode } from './grant-authorization-code.js';
 import { grantDeviceCode } from './grant-device-code.js';
-import { grantRefreshToken } from './grant-refresh-token.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
-import { sendOAuthError } from './oauth-error.js';
+import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -16,23 +19,30 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export function registerToken(router: Router, deps: OAuthDeps): void {
   router.post(OAUTH_PATHS.token, async (ctx) => {
     const form = await readOAuthForm(ctx);
-    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     const params = form.params;
     const clientId = requestClientId(ctx, params);
     if (clientId !== deps.issuer.cli.clientID) {
-      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+      return sendOAuthError(ctx, 'invalid_client', 'unknown client');
     }
     switch (params.get('grant_type')) {
       case 'authorization_code':
         return grantAuthorizationCode(ctx, deps, params, clientId);
       case 'refresh_token':
-        return grantRefreshToken(ctx, deps, params, clientId);
+        return render(ctx, deps, await refreshGrant(deps, { clientId, params }));
       case DEVICE_CODE_GRANT:
         return grantDeviceCode(ctx, deps, params, clientId);
       case null:
-        return sendOAuthError(ctx, 400, 'invalid_request', 'grant_type is required');
+        return sendOAuthError(ctx, 'invalid_request', 'grant_type is required');
       default:
-        return sendOAuthError(ctx, 400, 'unsupported_grant_type');
+        return sendOAuthError(ctx, 'unsupported_grant_type');
     }
   });
+}
+
+/** Records the outcome (metrics, audit) and answers it: tokens, or an error through the one table. */
+function render(ctx: Koa.Context, deps: OAuthDeps, outcome: GrantOutcome): void {
+  recordGrantOutcome(deps, outcome);
+  if (outcome.ok) sendOAuthJson(ctx, outcome.body);
+  else sendOAuthError(ctx, outcome.error, outcome.description);
 }
