@@ -1,11 +1,11 @@
 import type Koa from 'koa';
 import { hashCredential, randomId } from '../../core/token-format.js';
 import type { CompletedLogin, LoginCompletionHandler } from '../login/types.js';
+import { type GrantedLogin, toGrantedLogin } from '../models/granted-login.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import { type PendingAuthorization, pendingAuthorizationKey, redirectWith } from './authorize.js';
 import type { CompletionDeps } from './deps.js';
-import { type GrantedLogin, toGrantedLogin } from './granted-login.js';
 import { issuerIdentifier } from './issuer-identifier.js';
 
 /**

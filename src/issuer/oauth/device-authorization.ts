@@ -1,15 +1,11 @@
 import type { Router } from '@koa/router';
-import { randomId } from '../../core/token-format.js';
+import { DeviceGrants } from '../models/device-grant.js';
 import { chooseAudience } from './audience.js';
 import type { OAuthDeps } from './deps.js';
-import { type DeviceRecord, deviceKey } from './device-record.js';
 import { endpointURL, OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
 import { generateUserCode } from './user-code.js';
-
-/** Collisions among live user codes are rare (20^8 codes); a few tries make them impossible in practice. */
-const USER_CODE_ATTEMPTS = 5;
 
 /**
  * The device authorization endpoint (RFC 8628 §3.1–3.2): a secret device_code for the CLI to poll
@@ -27,28 +23,22 @@ export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): vo
     if (!audience.ok) return sendOAuthError(ctx, 'invalid_target', audience.description);
 
     const ttl = issuer.cli.deviceCodeTTL;
-    const deviceCode = randomId(32);
-    const key = deviceKey(deviceCode);
-    let userCode: string | undefined;
-    for (let i = 0; i < USER_CODE_ATTEMPTS && !userCode; i++) {
-      const candidate = generateUserCode();
-      if ((await deps.store.getEphemeral('user-code', candidate)) === undefined) userCode = candidate;
-    }
-    if (!userCode) return sendOAuthError(ctx, 'temporarily_unavailable', 'try again');
     const now = deps.clock.now();
-    const record: DeviceRecord = {
-      clientId: issuer.cli.clientID,
-      audience: audience.audience,
-      userCode,
-      status: 'pending',
-      interval: issuer.cli.devicePollInterval,
-      lastPollAt: 0,
-      createdAt: now,
-      expiresAt: now + ttl,
-      requester: { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 200) },
-    };
-    await deps.store.putEphemeral('device', key, record, ttl);
-    await deps.store.putEphemeral('user-code', userCode, key, ttl);
+    const started = await new DeviceGrants(deps.store).start(
+      {
+        clientId: issuer.cli.clientID,
+        audience: audience.audience,
+        interval: issuer.cli.devicePollInterval,
+        createdAt: now,
+        expiresAt: now + ttl,
+        requester: { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 200) },
+      },
+      ttl,
+      generateUserCode,
+    );
+    if (!started) return sendOAuthError(ctx, 'temporarily_unavailable', 'try again');
+    const { deviceCode, record } = started;
+    const userCode = record.userCode;
     const verificationUri = endpointURL(issuer, OAUTH_PATHS.device);
     sendOAuthJson(ctx, {
       device_code: deviceCode,

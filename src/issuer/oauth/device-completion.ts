@@ -1,11 +1,11 @@
 import type Koa from 'koa';
 import { audit } from '../../core/logger.js';
 import type { CompletedLogin, LoginCompletionHandler } from '../login/types.js';
+import { DeviceGrants } from '../models/device-grant.js';
+import { toGrantedLogin } from '../models/granted-login.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import type { CompletionDeps } from './deps.js';
-import type { DeviceRecord } from './device-record.js';
-import { toGrantedLogin } from './granted-login.js';
 
 /**
  * Finishes a `device` login: the person approved on /device and signed in upstream. The record turns
@@ -14,8 +14,10 @@ import { toGrantedLogin } from './granted-login.js';
 export function createDeviceCompletion(deps: CompletionDeps): LoginCompletionHandler {
   return async (ctx: Koa.Context, login: CompletedLogin, purpose) => {
     if (purpose.kind !== 'device') return;
-    const record = await deps.store.getEphemeral<DeviceRecord>('device', purpose.deviceId);
-    if (record?.status !== 'pending') {
+    const approved = await new DeviceGrants(deps.store).decide(purpose.deviceId, {
+      login: toGrantedLogin(login),
+    });
+    if (!approved) {
       renderPage(ctx, {
         status: 400,
         title: 'This code has expired',
@@ -24,16 +26,6 @@ Start again in your terminal.</p></div>`,
       });
       return;
     }
-    const approved: DeviceRecord = { ...record, status: 'approved', login: toGrantedLogin(login) };
-    if (!(await deps.store.updateEphemeral('device', purpose.deviceId, approved))) {
-      renderPage(ctx, {
-        status: 400,
-        title: 'This code has expired',
-        main: html`<p>Start again in your terminal.</p>`,
-      });
-      return;
-    }
-    await deps.store.takeEphemeral('user-code', record.userCode);
     audit(deps.logger, 'device', { result: 'approved', username: login.user.username });
     renderPage(ctx, {
       title: 'Device signed in',

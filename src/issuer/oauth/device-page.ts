@@ -2,12 +2,12 @@ import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { isBridgeError } from '../../core/errors.js';
 import { audit } from '../../core/logger.js';
+import { DeviceGrants, type FoundDevice } from '../models/device-grant.js';
 import { renderProblemPage } from '../pages/problem-page.js';
 import { readFormBody } from '../web/form-body.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import type { OAuthDeps } from './deps.js';
-import type { DeviceRecord } from './device-record.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { normalizeUserCode } from './user-code.js';
 
@@ -18,11 +18,6 @@ import { normalizeUserCode } from './user-code.js';
  * and every code lookup counts against a per-address limit (`issuer.rateLimit.userCodeAttemptsPerMinute`,
  * shared by replicas through the store) so codes cannot be guessed (§5.1).
  */
-
-interface Found {
-  deviceId: string;
-  record: DeviceRecord;
-}
 
 function clusterName(deps: OAuthDeps, audience: string): string {
   return deps.issuer.clusters.find((c) => c.audience === audience)?.name ?? audience;
@@ -47,7 +42,7 @@ function entryForm(
   });
 }
 
-function confirmPage(ctx: Koa.Context, deps: OAuthDeps, found: Found): void {
+function confirmPage(ctx: Koa.Context, deps: OAuthDeps, found: FoundDevice): void {
   const { record } = found;
   const csrf = deps.web.csrf.token(ctx);
   const minutes = Math.max(0, Math.round((deps.clock.now() - record.createdAt) / 60));
@@ -84,7 +79,7 @@ async function lookUpSubmittedCode(
   ctx: Koa.Context,
   deps: OAuthDeps,
   form: URLSearchParams,
-): Promise<Found | undefined> {
+): Promise<FoundDevice | undefined> {
   if (!deps.web.csrf.verify(ctx, form.get('csrf'))) {
     renderProblemPage(ctx, 'bad-request');
     ctx.status = 403;
@@ -102,9 +97,8 @@ async function lookUpSubmittedCode(
   }
   const typed = form.get('user_code') ?? '';
   const code = normalizeUserCode(typed);
-  const deviceId = code ? await deps.store.getEphemeral<string>('user-code', code) : undefined;
-  const record = deviceId ? await deps.store.getEphemeral<DeviceRecord>('device', deviceId) : undefined;
-  if (!deviceId || !record || record.status !== 'pending') {
+  const found = code ? await new DeviceGrants(deps.store).findPendingByUserCode(code) : undefined;
+  if (!found) {
     entryForm(ctx, deps, {
       code: typed.slice(0, 20),
       status: 400,
@@ -112,7 +106,7 @@ async function lookUpSubmittedCode(
     });
     return undefined;
   }
-  return { deviceId, record };
+  return found;
 }
 
 async function readForm(ctx: Koa.Context): Promise<URLSearchParams | undefined> {
@@ -143,8 +137,7 @@ export function registerDevicePage(router: Router, deps: OAuthDeps): void {
     const found = await lookUpSubmittedCode(ctx, deps, form);
     if (!found) return;
     if (form.get('decision') === 'deny') {
-      await deps.store.updateEphemeral('device', found.deviceId, { ...found.record, status: 'denied' });
-      await deps.store.takeEphemeral('user-code', found.record.userCode);
+      await new DeviceGrants(deps.store).decide(found.deviceId, 'denied');
       audit(deps.logger, 'device', { result: 'denied' });
       renderPage(ctx, {
         title: 'Sign-in denied',

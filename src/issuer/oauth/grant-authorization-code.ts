@@ -1,8 +1,8 @@
 import type Koa from 'koa';
 import { audit } from '../../core/logger.js';
+import { createCliSession } from '../models/granted-login.js';
 import { type AuthorizationCodeRecord, authorizationCodeKey } from './authorization-code.js';
 import type { OAuthDeps } from './deps.js';
-import { createCliSession } from './granted-login.js';
 import { sendOAuthError } from './oauth-error.js';
 import { verifyS256 } from './pkce.js';
 import { issueTokenResponse } from './token-response.js';

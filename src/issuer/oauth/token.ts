@@ -1,11 +1,12 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
+import { deviceGrant } from '../grants/device.js';
 import { recordGrantOutcome } from '../grants/grant-instruments.js';
 import type { GrantOutcome } from '../grants/grant-outcome.js';
 import { refreshGrant } from '../grants/refresh.js';
+import { DeviceGrants } from '../models/device-grant.js';
 import type { OAuthDeps } from './deps.js';
 import { grantAuthorizationCode } from './grant-authorization-code.js';
-import { grantDeviceCode } from './grant-device-code.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
@@ -17,6 +18,7 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  * (no secret: PKCE, the device code or the refresh token carries the proof), errors as §5.2 JSON.
  */
 export function registerToken(router: Router, deps: OAuthDeps): void {
+  const devices = new DeviceGrants(deps.store);
   router.post(OAUTH_PATHS.token, async (ctx) => {
     const form = await readOAuthForm(ctx);
     if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
@@ -31,7 +33,7 @@ export function registerToken(router: Router, deps: OAuthDeps): void {
       case 'refresh_token':
         return render(ctx, deps, await refreshGrant(deps, { clientId, params }));
       case DEVICE_CODE_GRANT:
-        return grantDeviceCode(ctx, deps, params, clientId);
+        return render(ctx, deps, await deviceGrant({ ...deps, devices }, { clientId, params }));
       case null:
         return sendOAuthError(ctx, 'invalid_request', 'grant_type is required');
       default:
