@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAddressRange } from './address-range.js';
 import { mappingSchema } from './mapping-schema.js';
 import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-common.js';
 
@@ -11,6 +12,11 @@ import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-
 /** `host:port` or `[v6]:port` of a Sentinel or Cluster node. */
 const redisNode = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s[\]]+):\d{1,5}$/, {
   message: 'expected host:port, e.g. redis-0.redis:6379 or [::1]:26379',
+});
+
+/** An IP address or CIDR range (`10.0.0.0/8`, `fd00::/8`, `192.0.2.10`). */
+const addressRange = z.string().refine((v) => parseAddressRange(v) !== undefined, {
+  message: 'expected an IP address or a CIDR range, e.g. 10.0.0.0/8',
 });
 
 const redisSentinelSchema = z.strictObject({
@@ -171,8 +177,11 @@ const issuerSchema = z.strictObject({
   cookieSecret: secretRef,
   /** Key that encrypts upstream refresh tokens at rest (≥ 32 bytes). */
   encryptionKey: secretRef,
-  /** Trust X-Forwarded-For / -Proto from a proxy in front. */
-  trustProxy: z.boolean().default(false),
+  /**
+   * Which peers' X-Forwarded-For is believed: `false` none, a list of addresses/CIDR ranges those
+   * proxies only, `true` loopback and private-network peers (see docs/configuration.md).
+   */
+  trustProxy: z.union([z.boolean(), z.array(addressRange).min(1)]).default(false),
   clusters: z.array(clusterSchema).min(1),
   upstreams: z.array(upstreamSchema).min(1),
   loginStateTTL: duration.default(600),

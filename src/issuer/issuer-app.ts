@@ -8,6 +8,7 @@ import { renderStartPage } from './pages/start-page.js';
 import { logoutRoute } from './session/logout-route.js';
 import { resultRoute } from './session/result-route.js';
 import { createAssetRouter } from './web/assets.js';
+import { clientAddressMiddleware } from './web/client-address.js';
 import { securityHeaders } from './web/security-headers.js';
 
 /** The browser pages: start, login start, callback, result, sign-out. Errors become problem pages. */
@@ -25,15 +26,22 @@ function createPageRouter(deps: IssuerDeps, parts: IssuerParts): Router {
 }
 
 /**
- * The issuer's koa app. `trustProxy` makes koa read X-Forwarded-For/-Proto, and then only the last
- * X-Forwarded-For hop (the proxy's own view of the client: earlier entries are whatever the client sent).
- * The ops routes are here unless a separate `ops.listen` serves them.
+ * The issuer's koa app. The client address comes from X-Forwarded-For only through the proxies
+ * `issuer.trustProxy` names (see web/client-address.ts); koa's own proxy handling stays off, since it
+ * believes the header from any peer. URLs are built from `issuer.publicURL`, never from
+ * X-Forwarded-Proto/-Host. The ops routes are here unless a separate `ops.listen` serves them.
  */
 export function createIssuerApp(deps: IssuerDeps, parts: IssuerParts): Koa {
   const issuer = parts.toolkit.issuer;
-  const app = new Koa({ proxy: issuer.trustProxy, maxIpsCount: 1 });
+  const app = new Koa();
   app.silent = true;
-  app.use(securityHeaders(issuer.upstreams.map((u) => new URL(u.issuer).origin)));
+  app.use(clientAddressMiddleware(issuer.trustProxy));
+  app.use(
+    securityHeaders(
+      issuer.upstreams.map((u) => new URL(u.issuer).origin),
+      new URL(issuer.publicURL).protocol === 'https:',
+    ),
+  );
   app.use(errorMiddleware(deps.logger));
   const routers = [
     ...(deps.config.ops ? [] : [createOpsRouter(deps)]),

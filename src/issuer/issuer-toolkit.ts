@@ -67,7 +67,7 @@ export interface IssuerParts {
 export async function createIssuerParts(deps: IssuerDeps): Promise<IssuerParts> {
   const issuer = deps.config.issuer;
   if (!issuer) throw new Error('the issuer role is not configured');
-  const web = createWebKit(issuer, deps.store);
+  const web = createWebKit(issuer, deps.store, deps.metrics);
   const refreshTokenBox = new SecretBox(issuer.encryptionKey, 'upstream-refresh-token');
   const clientAuth = new Map(
     await Promise.all(

@@ -36,8 +36,9 @@ export async function beginUpstreamLogin(
   const state = randomState();
   const nonce = randomNonce();
   const codeVerifier = randomPKCECodeVerifier();
-  let binding = deps.web.cookies.get(ctx, LOGIN_BINDING_COOKIE);
-  if (!binding || binding.length < 32) binding = randomId(32);
+  // A fresh binding for every login, never the value the browser brought: a value planted by someone
+  // else (login CSRF, session fixation) would let their callback complete in this browser.
+  const binding = randomId(32);
   deps.web.cookies.set(ctx, LOGIN_BINDING_COOKIE, binding, deps.issuer.loginStateTTL);
 
   const record: LoginState = {
