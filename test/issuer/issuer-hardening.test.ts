@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAddress, trustedProxies } from '../../src/issuer/web/client-address.js';
 import { csrfFrom } from '../oauth/login-driver.js';
-import { HttpBrowser, type TestIdp } from '../support/oidc-provider.js';
+import { HttpBrowser, signInThroughIdp, type TestIdp } from '../support/oidc-provider.js';
 import {
   CORP_MAPPING,
   corpUpstream,
@@ -18,10 +18,23 @@ let idp: TestIdp;
 let issuer: IssuerUnderTest;
 /** Behind a TLS-terminating proxy: https public URL. */
 let https: IssuerUnderTest;
+/** Serves two clusters. */
+let twoClusters: IssuerUnderTest;
 
 beforeAll(async () => {
-  const [a, b] = [await freePort(), await freePort()];
-  idp = await startIdpFor([a, b]);
+  const [a, b, c] = [await freePort(), await freePort(), await freePort()];
+  idp = await startIdpFor([a, b, c]);
+  twoClusters = await startIssuerUnderTest({
+    port: c,
+    upstreams: [corpUpstream(idp)],
+    mapping: CORP_MAPPING,
+    issuer: {
+      clusters: [
+        { name: 'dev', audience: 'https://dev.k8s.test' },
+        { name: 'prod', audience: 'https://prod.k8s.test' },
+      ],
+    },
+  });
   issuer = await startIssuerUnderTest({
     port: a,
     upstreams: [corpUpstream(idp)],
@@ -37,7 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([issuer?.close(), https?.close()]);
+  await Promise.all([issuer?.close(), https?.close(), twoClusters?.close()]);
   await idp?.close();
 });
 
@@ -54,6 +67,29 @@ describe('login binding', () => {
     expect(decodeURIComponent(minted as string)).not.toBe(planted);
     await browser.request(`${issuer.url}/login/corp`);
     expect(browser.cookies.get(host)?.get('kob-login')).not.toBe(minted);
+  });
+});
+
+describe('web sign-in with several clusters', () => {
+  it('the result page shows one token per cluster, each valid for that cluster only', async () => {
+    const done = await signInThroughIdp(new HttpBrowser(), `${twoClusters.url}/login/corp`, {
+      username: 'alice',
+      password: 'alice-password',
+    });
+    expect(done.response.status).toBe(200);
+    const tokenFor = (name: string) =>
+      new RegExp(`<pre id="token-${name}"[^>]*>(kob_[A-Za-z0-9_-]+)</pre>`).exec(done.body)?.[1];
+    const audiencesOf = async (token: string | undefined) => {
+      const found = await twoClusters.services.tokens.lookupAccessToken(token ?? '');
+      return found.status === 'valid' ? found.record.audiences : found.status;
+    };
+    const [dev, prod] = [tokenFor('dev'), tokenFor('prod')];
+    expect(dev).not.toBe(prod);
+    expect(await audiencesOf(dev)).toEqual(['https://dev.k8s.test']);
+    expect(await audiencesOf(prod)).toEqual(['https://prod.k8s.test']);
+    // Each cluster's kubeconfig carries that cluster's token.
+    expect(done.body).toMatch(new RegExp(`id="kubeconfig-dev"[^>]*>[^<]*token: ${dev}`));
+    expect(done.body).toMatch(new RegExp(`id="kubeconfig-prod"[^>]*>[^<]*token: ${prod}`));
   });
 });
 

@@ -44,7 +44,7 @@ export function resultRoute(deps: WebSessionDeps) {
     renderResultPage(ctx, {
       user,
       upstreamLabel: upstream?.displayName ?? cookie.upstream,
-      token: cookie.token,
+      tokens: cookie.tokens,
       expiresAt: cookie.expiresAt,
       now,
       issuerURL: deps.web.publicURL.href.replace(/\/$/, ''),

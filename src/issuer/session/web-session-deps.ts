@@ -18,8 +18,3 @@ export interface WebSessionDeps {
   upstreams: UpstreamRegistry;
   web: WebKit;
 }
-
-/** Every configured cluster's audience, once: a web token works on each cluster this issuer serves. */
-export function webAudiences(issuer: IssuerConfig): string[] {
-  return [...new Set(issuer.clusters.map((c) => c.audience))];
-}
