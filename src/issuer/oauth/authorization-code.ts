@@ -1,30 +1,13 @@
 import type Koa from 'koa';
-import { hashCredential, randomId } from '../../core/token-format.js';
+import { randomId } from '../../core/token-format.js';
 import type { CompletedLogin, LoginCompletionHandler } from '../login/types.js';
-import { type GrantedLogin, toGrantedLogin } from '../models/granted-login.js';
+import { type AuthorizationCodeRecord, AuthorizationCodes } from '../models/authorization-code.js';
+import { toGrantedLogin } from '../models/granted-login.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import { type PendingAuthorization, pendingAuthorizationKey, redirectWith } from './authorize.js';
 import type { CompletionDeps } from './deps.js';
 import { issuerIdentifier } from './issuer-identifier.js';
-
-/**
- * The one-time authorization code (RFC 6749 §4.1.2): 256 random bits, stored only as a hash (store
- * namespace `code`, TTL `issuer.cli.authorizationCodeTTL`), bound to the client, the exact redirect
- * URI, the PKCE challenge and the audience of the request that started the login. Redeeming takes
- * the record (single use).
- */
-export interface AuthorizationCodeRecord {
-  clientId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  audience: string;
-  login: GrantedLogin;
-}
-
-export function authorizationCodeKey(code: string): string {
-  return hashCredential(code);
-}
 
 /**
  * Finishes a `cli-authorize` login: takes the parked request (single use), issues the code, and sends
@@ -54,12 +37,7 @@ long. Run <code>kube-oidc-bridge login</code> (or any kubectl command) again.</p
       audience: pending.audience,
       login: toGrantedLogin(login),
     };
-    await deps.store.putEphemeral(
-      'code',
-      authorizationCodeKey(code),
-      record,
-      deps.issuer.cli.authorizationCodeTTL,
-    );
+    await new AuthorizationCodes(deps.store).issue(code, record, deps.issuer.cli.authorizationCodeTTL);
     ctx.redirect(
       redirectWith(pending.redirectUri, {
         code,

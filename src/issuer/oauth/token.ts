@@ -1,12 +1,12 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
+import { authorizationCodeGrant } from '../grants/authorization-code.js';
 import { deviceGrant } from '../grants/device.js';
 import { recordGrantOutcome } from '../grants/grant-instruments.js';
 import type { GrantOutcome } from '../grants/grant-outcome.js';
 import { refreshGrant } from '../grants/refresh.js';
 import { DeviceGrants } from '../models/device-grant.js';
 import type { OAuthDeps } from './deps.js';
-import { grantAuthorizationCode } from './grant-authorization-code.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
@@ -29,7 +29,7 @@ export function registerToken(router: Router, deps: OAuthDeps): void {
     }
     switch (params.get('grant_type')) {
       case 'authorization_code':
-        return grantAuthorizationCode(ctx, deps, params, clientId);
+        return render(ctx, deps, await authorizationCodeGrant(deps, { clientId, params }));
       case 'refresh_token':
         return render(ctx, deps, await refreshGrant(deps, { clientId, params }));
       case DEVICE_CODE_GRANT:
