@@ -1,4 +1,5 @@
 export { type CreateStoreDeps, createStore } from './create-store.js';
+export { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { createRedisStore, type RedisStoreOptions } from './redis-store.js';
 export { RevocationUnconfirmedError } from './replica-ack.js';

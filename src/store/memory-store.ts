@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
+import { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 import { hitWindow } from './hit-window.js';
 import type {
   AccessTokenRecord,
@@ -26,6 +27,11 @@ interface ValueEntry extends Expiring {
   value: unknown;
 }
 
+/** An access token; `expiresAt` here is when the entry goes (the record's own expiry + retention). */
+interface AccessEntry extends Expiring {
+  record: AccessTokenRecord;
+}
+
 interface CountEntry extends Expiring {
   count: number;
 }
@@ -50,7 +56,7 @@ export interface MemoryStoreOptions {
 export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
   const { clock } = options;
   const sessions = new Map<string, SessionRecord>();
-  const accessTokens = new Map<string, AccessTokenRecord>();
+  const accessTokens = new Map<string, AccessEntry>();
   const refreshTokens = new Map<string, RefreshEntry>();
   /** Session id → hashes of the tokens issued for it (`a:` access, `r:` refresh). */
   const sessionTokens = new Map<string, Set<string>>();
@@ -167,13 +173,15 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
     async putAccessToken(hash, record) {
       assertOpen();
       if (record.expiresAt <= clock.now() || !indexToken(record.sessionId, `a:${hash}`)) return;
-      accessTokens.set(hash, structuredClone(record));
+      const keepUntil = record.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION;
+      accessTokens.set(hash, { record: structuredClone(record), expiresAt: keepUntil });
     },
 
     async getAccessToken(hash) {
       assertOpen();
-      const record = live(accessTokens, hash);
-      return record && structuredClone(record);
+      // Returned past its expiresAt too (within the retention): the token service decides expiry.
+      const entry = live(accessTokens, hash);
+      return entry && structuredClone(entry.record);
     },
 
     async deleteAccessToken(hash) {

@@ -2,8 +2,9 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 import { hitWindow } from './hit-window.js';
-import { decodeRecord } from './record-codec.js';
+import { decodeRecord, decodeRetainedRecord } from './record-codec.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts } from './redis-scripts.js';
@@ -244,14 +245,22 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     putAccessToken(hash, record) {
       return run('putAccessToken', () => {
         const key = keys.accessToken(hash);
-        return putToken(record.sessionId, `a:${hash}`, key, JSON.stringify(record), record.expiresAt);
+        if (record.expiresAt <= clock.now()) return Promise.resolve();
+        // Kept past its expiry for a while, so the token service can answer `expired` (expired-retention.ts).
+        const keepUntil = record.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION;
+        return putToken(record.sessionId, `a:${hash}`, key, JSON.stringify(record), keepUntil);
       });
     },
 
     // The review hot path: exactly one GET.
     getAccessToken(hash) {
       return run('getAccessToken', async () =>
-        decodeRecord<AccessTokenRecord>(await redis.get(keys.accessToken(hash)), clock.now(), 'access token'),
+        decodeRetainedRecord<AccessTokenRecord>(
+          await redis.get(keys.accessToken(hash)),
+          clock.now(),
+          EXPIRED_ACCESS_TOKEN_RETENTION,
+          'access token',
+        ),
       );
     },
 

@@ -67,7 +67,9 @@ export type EphemeralNamespace = 'login' | 'code' | 'device' | 'user-code' | 'cs
  * Invariants every implementation keeps:
  * - keys are credential *hashes* (see `hashCredential`); a raw credential never reaches the store;
  * - every key expires (TTL from the record's `expiresAt` or the given ttl); nothing lives forever;
- * - reads never return a record whose `expiresAt` is at or before the clock's `now()`;
+ * - reads never return a record whose `expiresAt` is at or before the clock's `now()` — except
+ *   `getAccessToken`, which returns an expired record for EXPIRED_ACCESS_TOKEN_RETENTION seconds so
+ *   that the token service, the one owner of access-token expiry, can tell `expired` from `unknown`;
  * - infrastructure failures throw `StoreUnavailableError`; "not found" is `undefined`, never an error.
  */
 export interface TokenStore {
@@ -93,6 +95,7 @@ export interface TokenStore {
    * The same holds for `putRefreshToken`.
    */
   putAccessToken(hash: string, record: AccessTokenRecord): Promise<void>;
+  /** The record, also when past its `expiresAt` (within the retention): the caller checks expiry. */
   getAccessToken(hash: string): Promise<AccessTokenRecord | undefined>;
   deleteAccessToken(hash: string): Promise<boolean>;
 

@@ -146,8 +146,9 @@ export class TokenService {
 
   /**
    * The review path: shape check first (a mistyped or foreign token costs no store round trip), then
-   * one store read. A token past its expiry normally reads as `unknown` (the store has dropped it);
-   * `expired` is reported when the record is still there but its time is up. Throws
+   * one store read. This is the one place access-token expiry is decided: the store keeps an expired
+   * record for EXPIRED_ACCESS_TOKEN_RETENTION seconds, so a recently expired token is `expired` (the
+   * review metric's `expired` label), a long-gone one `unknown`. Throws
    * StoreUnavailableError when the store cannot answer: never a denial, never a success.
    */
   async lookupAccessToken(token: string): Promise<AccessTokenLookup> {

@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { createMemoryStore, createRedisStore, type TokenStore } from '../../src/store/index.js';
+import {
+  createMemoryStore,
+  createRedisStore,
+  EXPIRED_ACCESS_TOKEN_RETENTION,
+  type TokenStore,
+} from '../../src/store/index.js';
 import { startTestRedisCluster } from '../support/redis-cluster.js';
 import { SENTINEL_MASTER_NAME, startTestRedisSentinel } from '../support/redis-sentinel.js';
 import { startTestRedis } from '../support/redis-server.js';
@@ -206,7 +211,7 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect(await store.getSession(session.id)).toBeUndefined();
   });
 
-  it('access token expiry via clock', async () => {
+  it('access token expiry via clock: kept for the retention window, then gone', async () => {
     freshStore();
     const now = clock.now();
     const session = sessionRecord(now);
@@ -215,6 +220,11 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     await store.putAccessToken(hash, accessRecord(session, now, 60));
 
     clock.advance(59);
+    expect(await store.getAccessToken(hash)).toEqual(accessRecord(session, now, 60));
+    // Past its expiresAt the record is still returned for the retention: the token service decides.
+    clock.advance(1);
+    expect(await store.getAccessToken(hash)).toEqual(accessRecord(session, now, 60));
+    clock.advance(EXPIRED_ACCESS_TOKEN_RETENTION - 1);
     expect(await store.getAccessToken(hash)).toEqual(accessRecord(session, now, 60));
     clock.advance(1);
     expect(await store.getAccessToken(hash)).toBeUndefined();
