@@ -188,10 +188,18 @@ const issuerSchema = z.strictObject({
   /** Per client IP, per minute, shared across replicas through the store. */
   rateLimit: z
     .strictObject({
+      /** Login starts, callbacks, authorization requests and device authorizations, each. */
       loginPerMinute: z.number().int().positive().default(30),
       userCodeAttemptsPerMinute: z.number().int().positive().default(10),
+      /** Token endpoint requests (grants: code, refresh, device polls). */
+      tokenPerMinute: z.number().int().positive().default(600),
+      /**
+       * Records waiting for a person (login states, authorization and device requests) one address
+       * may create per `loginStateTTL`: bounds what an anonymous client can make the store hold.
+       */
+      pendingPerAddress: z.number().int().positive().default(200),
     })
-    .default({ loginPerMinute: 30, userCodeAttemptsPerMinute: 10 }),
+    .default({ loginPerMinute: 30, userCodeAttemptsPerMinute: 10, tokenPerMinute: 600, pendingPerAddress: 200 }),
   cli: z
     .strictObject({
       clientID: z.string().min(1).default('kube-oidc-bridge'),

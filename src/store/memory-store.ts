@@ -43,6 +43,24 @@ function sameRecord(a: unknown, b: unknown): boolean {
 
 export interface MemoryStoreOptions {
   clock: Clock;
+  /**
+   * Most ephemeral records (login states, codes, device requests, locks) held at once; past it the
+   * oldest are evicted. Default 10,000. Rate-limit counters are capped at twice this. Sessions and
+   * tokens are never evicted: only a signed-in person creates them.
+   */
+  maxEphemeralRecords?: number;
+}
+
+/** Default cap of the memory store's ephemeral records (see MemoryStoreOptions). */
+export const DEFAULT_MAX_EPHEMERAL_RECORDS = 10_000;
+
+/** Makes room for one more entry: drops the oldest (a Map iterates in insertion order). */
+function evictOldest(map: Map<string, unknown>, max: number): void {
+  while (map.size >= max) {
+    const oldest = map.keys().next();
+    if (oldest.done) return;
+    map.delete(oldest.value);
+  }
 }
 
 /**
@@ -55,6 +73,12 @@ export interface MemoryStoreOptions {
  */
 export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
   const { clock } = options;
+  const maxEphemeral = options.maxEphemeralRecords ?? DEFAULT_MAX_EPHEMERAL_RECORDS;
+  /** Ephemeral records are evicted oldest first when full: a flood cannot grow the process. */
+  const putBounded = (key: string, entry: ValueEntry) => {
+    if (!ephemeral.has(key)) evictOldest(ephemeral, maxEphemeral);
+    ephemeral.set(key, entry);
+  };
   const sessions = new Map<string, SessionRecord>();
   const accessTokens = new Map<string, AccessEntry>();
   const refreshTokens = new Map<string, RefreshEntry>();
@@ -215,7 +239,7 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
     async putEphemeral(ns, id, value, ttlSeconds) {
       assertOpen();
       if (ttlSeconds <= 0) return;
-      ephemeral.set(ephemeralKey(ns, id), {
+      putBounded(ephemeralKey(ns, id), {
         value: structuredClone(value),
         expiresAt: clock.now() + ttlSeconds,
       });
@@ -255,7 +279,7 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
     async putEphemeralIfAbsent(ns, id, value, ttlSeconds) {
       assertOpen();
       if (ttlSeconds <= 0 || live(ephemeral, ephemeralKey(ns, id)) !== undefined) return false;
-      ephemeral.set(ephemeralKey(ns, id), {
+      putBounded(ephemeralKey(ns, id), {
         value: structuredClone(value),
         expiresAt: clock.now() + ttlSeconds,
       });
@@ -274,9 +298,13 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
       assertOpen();
       const window = hitWindow(clock.now(), windowSeconds);
       const counterKey = `${key}:${window.index}`;
-      const entry = live(counters, counterKey) ?? { count: 0, expiresAt: window.endsAt };
+      let entry = live(counters, counterKey);
+      if (entry === undefined) {
+        evictOldest(counters, maxEphemeral * 2);
+        entry = { count: 0, expiresAt: window.endsAt };
+        counters.set(counterKey, entry);
+      }
       entry.count += 1;
-      counters.set(counterKey, entry);
       return entry.count;
     },
 

@@ -31,6 +31,7 @@ export async function beginUpstreamLogin(
   const upstream = deps.upstreams.get(upstreamName);
   if (!upstream) throw new BridgeError('ERR_NOT_FOUND', `unknown upstream ${JSON.stringify(upstreamName)}`);
   await deps.web.rateLimiter.check(ctx, 'login', deps.issuer.rateLimit.loginPerMinute);
+  await deps.web.rateLimiter.checkPendingBudget(ctx, deps.issuer);
   const config = await deps.upstreams.configuration(upstream.name);
 
   const state = randomState();

@@ -29,6 +29,11 @@ export interface PendingAuthorization {
   audience: string;
 }
 
+/** Longest `state` kept and echoed (RFC 6749 sets none; our CLI sends 43 characters). */
+const MAX_STATE = 512;
+/** Longest redirect URI accepted (a loopback URI with a path is far shorter). */
+const MAX_REDIRECT_URI = 2048;
+
 export function pendingAuthorizationKey(requestId: string): string {
   return `authorize:${requestId}`;
 }
@@ -74,11 +79,13 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       return;
     }
     const redirect = checkLoopbackRedirectUri(query.get('redirect_uri') ?? undefined);
-    if (!redirect.ok || query.getAll('redirect_uri').length > 1) {
+    if (!redirect.ok || query.getAll('redirect_uri').length > 1 || redirect.uri.length > MAX_REDIRECT_URI) {
       refusePage(ctx, 'Its return address is not allowed');
       return;
     }
-    const state = query.get('state') ?? undefined;
+    const rawState = query.get('state') ?? undefined;
+    // Never echoed back when too long: the redirect would carry whatever a script stuffed in it.
+    const state = rawState !== undefined && rawState.length <= MAX_STATE ? rawState : undefined;
     const fail = (error: OAuthErrorCode, description: string) => {
       ctx.redirect(
         redirectWith(redirect.uri, {
@@ -90,6 +97,7 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       );
     };
     if (!checked.ok) return fail('invalid_request', checked.description);
+    if (rawState !== state) return fail('invalid_request', `state is longer than ${MAX_STATE} characters`);
     if (query.get('response_type') !== 'code') {
       return fail('unsupported_response_type', 'only response_type=code is supported');
     }
@@ -106,6 +114,9 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       return fail('invalid_request', 'unknown upstream');
     }
 
+    // Bound before store: a refused request costs the store one counter, never a record.
+    await deps.web.rateLimiter.check(ctx, 'authorize', issuer.rateLimit.loginPerMinute);
+    await deps.web.rateLimiter.checkPendingBudget(ctx, issuer);
     const requestId = randomId();
     const pending: PendingAuthorization = {
       clientId: issuer.cli.clientID,

@@ -22,6 +22,9 @@ export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): vo
     const audience = chooseAudience(issuer, form.params);
     if (!audience.ok) return sendOAuthError(ctx, 'invalid_target', audience.description);
 
+    // Bound before store: a refused request costs the store one counter, never a record.
+    await deps.web.rateLimiter.check(ctx, 'device-authorization', issuer.rateLimit.loginPerMinute);
+    await deps.web.rateLimiter.checkPendingBudget(ctx, issuer);
     const ttl = issuer.cli.deviceCodeTTL;
     const now = deps.clock.now();
     const started = await new DeviceGrants(deps.store).start(

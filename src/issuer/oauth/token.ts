@@ -20,6 +20,7 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export function registerToken(router: Router, deps: OAuthDeps): void {
   const devices = new DeviceGrants(deps.store);
   router.post(OAUTH_PATHS.token, async (ctx) => {
+    await deps.web.rateLimiter.check(ctx, 'token', deps.issuer.rateLimit.tokenPerMinute);
     const form = await readOAuthForm(ctx);
     if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     const params = form.params;

@@ -117,7 +117,14 @@ export function problemPages(logger: Logger): Koa.Middleware {
     } catch (err) {
       const kind = (isBridgeError(err) && KIND_BY_CODE[err.code]) || 'internal';
       const reference = problemReference();
-      const level = kind === 'internal' || kind === 'unavailable' || kind === 'idp-error' ? 'error' : 'warn';
+      // A rate-limit refusal is counted (kob_rate_limited_total), not logged per request: a flood
+      // must not flood the logs too.
+      const level =
+        kind === 'internal' || kind === 'unavailable' || kind === 'idp-error'
+          ? 'error'
+          : kind === 'rate-limited'
+            ? 'debug'
+            : 'warn';
       logger[level]({ err, reference, method: ctx.method, path: ctx.path }, `page request failed: ${kind}`);
       renderProblemPage(ctx, kind, reference);
     }

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import { BridgeError } from '../../core/errors.js';
+import type { IssuerConfig } from '../../config/index.js';
 import type { Metrics } from '../../http/index.js';
 import type { TokenStore } from '../../store/index.js';
 
@@ -36,7 +37,15 @@ export class RateLimiter {
     await this.checkWindow(ctx, bucket, perMinute, WINDOW_SECONDS);
   }
 
-  /** The same over a longer window (the per-address budget of pending records). */
+  /**
+   * The per-address budget of records waiting for a person (`issuer.rateLimit.pendingPerAddress` per
+   * `issuer.loginStateTTL`, the longest they wait): what an anonymous client can make the store hold.
+   */
+  async checkPendingBudget(ctx: Koa.Context, issuer: IssuerConfig): Promise<void> {
+    await this.checkWindow(ctx, 'pending', issuer.rateLimit.pendingPerAddress, issuer.loginStateTTL);
+  }
+
+  /** The same over another window. */
   async checkWindow(
     ctx: Koa.Context,
     bucket: RateLimitBucket,
