@@ -151,7 +151,8 @@ describe('flood of anonymous requests, Redis store', { timeout: 600_000 }, () =>
     expect(authorize.get(429)).toBeGreaterThan(FLOOD - 100);
     expect(device.get(429)).toBeGreaterThan(FLOOD - 100);
     expect(after.bytes - before.bytes).toBeLessThan(1024 * 1024);
-    expect(after.keys - before.keys).toBeLessThan(200);
+    // At most pendingPerAddress (200) pending records from the address, plus a few counters.
+    expect(after.keys - before.keys).toBeLessThan(250);
     const limited = JSON.stringify(
       await issuer.services.metrics.registry.getSingleMetric('kob_rate_limited_total')?.get(),
     );

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
-import { BridgeError } from '../../core/errors.js';
 import type { IssuerConfig } from '../../config/index.js';
+import { BridgeError } from '../../core/errors.js';
 import type { Metrics } from '../../http/index.js';
 import type { TokenStore } from '../../store/index.js';
 
