@@ -1,3 +1,4 @@
+import { BridgeError } from '../core/errors.js';
 /**
  * What a command may touch of the outside world, handed in by main() so tests can run commands
  * in-process with captured output and a chosen environment.
@@ -13,9 +14,9 @@ export interface CliIO {
 export type CommandRunner = (argv: string[], io: CliIO) => Promise<number>;
 
 /** Thrown for bad command-line usage; main() prints the message and the command's usage, exit 2. */
-export class UsageError extends Error {
+export class UsageError extends BridgeError {
   constructor(message: string) {
-    super(message);
+    super('ERR_USAGE', message);
     this.name = 'UsageError';
   }
 }

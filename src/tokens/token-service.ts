@@ -266,7 +266,7 @@ export class TokenService {
 
   private cappedExpiry(session: SessionRecord, now: number, ttl: number): number {
     const expiresAt = Math.min(now + ttl, session.expiresAt);
-    if (expiresAt <= now) throw new BridgeError('ERR_NOT_FOUND', 'the session has ended');
+    if (expiresAt <= now) throw new BridgeError('ERR_SESSION_ENDED', 'the session has ended');
     return expiresAt;
   }
 

@@ -9,6 +9,7 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
+import { BridgeError } from '../../core/errors.js';
 
 /**
  * An exclusive lock file (O_CREAT|O_EXCL) held across a whole refresh or interactive login, so that
@@ -38,9 +39,12 @@ export interface HeldLock {
   release(): void;
 }
 
-export class LockTimeoutError extends Error {
+export class LockTimeoutError extends BridgeError {
   constructor(readonly path: string) {
-    super(`timed out waiting for another kube-oidc-bridge login to finish (lock file ${path})`);
+    super(
+      'ERR_LOCK_TIMEOUT',
+      `timed out waiting for another kube-oidc-bridge login to finish (lock file ${path})`,
+    );
     this.name = 'LockTimeoutError';
   }
 }

@@ -95,6 +95,8 @@ export function oauthInfrastructureErrors(logger: Logger): Koa.Middleware {
     } catch (err) {
       if (!isBridgeError(err)) throw err;
       if (err.code === 'ERR_RATE_LIMITED') return sendRateLimited(ctx);
+      if (err.code === 'ERR_SESSION_ENDED')
+        return sendOAuthError(ctx, 'invalid_grant', 'the session has ended');
       if (err.code !== 'ERR_STORE_UNAVAILABLE' && err.code !== 'ERR_UPSTREAM') throw err;
       logger.error({ err, path: ctx.path }, 'oauth endpoint failed');
       sendOAuthError(ctx, 'temporarily_unavailable', 'try again in a moment');

@@ -94,7 +94,7 @@ ${problem.reference && reference ? html`<p class="muted">Reference: <code>${refe
 const KIND_BY_CODE: Partial<Record<ErrorCode, ProblemKind>> = {
   ERR_OAUTH: 'idp-error',
   ERR_UPSTREAM: 'idp-error',
-  ERR_LOGIN_STATE: 'login-expired',
+  ERR_SESSION_ENDED: 'login-expired',
   ERR_RATE_LIMITED: 'rate-limited',
   ERR_STORE_UNAVAILABLE: 'unavailable',
   ERR_NOT_FOUND: 'unknown-upstream',
