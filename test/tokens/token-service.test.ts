@@ -213,7 +213,9 @@ describe.each(stores)('TokenService on the $name store', (impl) => {
       status: 'invalid',
       reason: 'unknown',
     });
-    await expect(tokens.issueAccessToken(session, AUDIENCE)).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' });
+    await expect(tokens.issueAccessToken(session, AUDIENCE)).rejects.toMatchObject({
+      code: 'ERR_SESSION_ENDED',
+    });
   });
 
   it('default session lifetime is tokens.maxSessionLifetime', async () => {

@@ -4,7 +4,7 @@ import { BridgeError } from '../../core/errors.js';
 import type { SessionRecord, TokenStore } from '../../store/index.js';
 import type { TokenService } from '../../tokens/index.js';
 import { chooseAudience } from '../oauth/audience.js';
-import type { UpstreamRefreshResult } from '../upstream/refresh-upstream.js';
+import { refreshUpstream, type UpstreamRefreshDeps } from '../upstream/refresh-upstream.js';
 import { type GrantOutcome, refused } from './grant-outcome.js';
 import { mintTokenPair } from './mint-token-pair.js';
 
@@ -13,12 +13,10 @@ export interface RefreshGrantDeps {
   tokens: TokenService;
   store: TokenStore;
   clock: Clock;
-  /** Re-checks the user at the upstream IdP (upstream/refresh-upstream.ts); throws ERR_UPSTREAM when it is down. */
-  refreshUpstream(
-    upstream: string,
-    encryptedRefreshToken: string,
-    options: { subject?: string },
-  ): Promise<UpstreamRefreshResult>;
+  /** For the upstream re-check (upstream/refresh-upstream.ts). */
+  upstreams: UpstreamRefreshDeps['upstreams'];
+  mapping: UpstreamRefreshDeps['mapping'];
+  refreshTokenBox: UpstreamRefreshDeps['refreshTokenBox'];
   /** Waits between looks at a concurrent twin's upstream check; tests may shorten it. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -145,7 +143,7 @@ async function recheckOnce(
 /** Asks the IdP about the user; stores fresh claims and a rotated upstream refresh token. */
 async function recheckUpstream(deps: RefreshGrantDeps, session: SessionRecord): Promise<Rechecked> {
   if (session.identity.kind !== 'claims' || !session.upstreamRefreshToken) return { ok: true, session };
-  const checked = await deps.refreshUpstream(session.identity.upstream, session.upstreamRefreshToken, {
+  const checked = await refreshUpstream(deps, session.identity.upstream, session.upstreamRefreshToken, {
     ...(session.subject !== undefined && { subject: session.subject }),
   });
   if (checked.status === 'refused') {

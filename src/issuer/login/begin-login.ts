@@ -8,8 +8,11 @@ import {
 } from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
 import { hashCredential, randomId } from '../../core/token-format.js';
-import { LOGIN_BINDING_COOKIE, type LoginDeps } from './login-deps.js';
+import type { IssuerContext } from '../issuer-context.js';
 import type { LoginPurpose, LoginState } from './types.js';
+
+/** Cookie binding a login to the browser that started it. */
+export const LOGIN_BINDING_COOKIE = 'kob-login';
 
 /**
  * Starts a login at an upstream IdP and redirects the browser there (OIDC authorization code flow
@@ -23,7 +26,7 @@ import type { LoginPurpose, LoginState } from './types.js';
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  */
 export async function beginUpstreamLogin(
-  deps: LoginDeps,
+  deps: IssuerContext,
   ctx: Koa.Context,
   upstreamName: string,
   purpose: LoginPurpose,

@@ -1,10 +1,11 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { randomId } from '../../core/token-format.js';
+import type { IssuerContext } from '../issuer-context.js';
+import { beginUpstreamLogin } from '../login/begin-login.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import { chooseAudience } from './audience.js';
-import type { OAuthDeps } from './deps.js';
 import { issuerIdentifier, OAUTH_PATHS } from './issuer-identifier.js';
 import type { OAuthErrorCode } from './oauth-error.js';
 import { isValidS256Challenge } from './pkce.js';
@@ -56,7 +57,7 @@ on this computer, so it was stopped here. ${reason}.</p>
   });
 }
 
-function upstreamChoicePage(ctx: Koa.Context, deps: OAuthDeps, requestId: string): void {
+function upstreamChoicePage(ctx: Koa.Context, deps: IssuerContext, requestId: string): void {
   const links = deps.issuer.upstreams.map((u) => {
     const href = `${OAUTH_PATHS.authorizeContinue}?${new URLSearchParams({ request: requestId, upstream: u.name })}`;
     return html`<li><a class="button" href="${href}">Sign in with ${u.displayName ?? u.name}</a></li>`;
@@ -68,7 +69,7 @@ identity provider:</p><ul class="upstreams">${links}</ul>`,
   });
 }
 
-export function registerAuthorize(router: Router, deps: OAuthDeps): void {
+export function registerAuthorize(router: Router, deps: IssuerContext): void {
   const issuer = deps.issuer;
 
   router.get(OAUTH_PATHS.authorize, async (ctx) => {
@@ -131,7 +132,7 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       upstreamChoicePage(ctx, deps, requestId);
       return;
     }
-    await deps.beginUpstreamLogin(ctx, only, { kind: 'cli-authorize', requestId });
+    await beginUpstreamLogin(deps, ctx, only, { kind: 'cli-authorize', requestId });
   });
 
   // Second step when the issuer has several upstreams: the person picked one on the choice page.
@@ -145,6 +146,6 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       refusePage(ctx, 'It has expired or is incomplete');
       return;
     }
-    await deps.beginUpstreamLogin(ctx, upstream, { kind: 'cli-authorize', requestId });
+    await beginUpstreamLogin(deps, ctx, upstream, { kind: 'cli-authorize', requestId });
   });
 }

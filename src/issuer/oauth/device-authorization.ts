@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router';
+import type { IssuerContext } from '../issuer-context.js';
 import { DeviceGrants } from '../models/device-grant.js';
 import { chooseAudience } from './audience.js';
-import type { OAuthDeps } from './deps.js';
 import { endpointURL, OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
@@ -11,7 +11,7 @@ import { generateUserCode } from './user-code.js';
  * The device authorization endpoint (RFC 8628 §3.1–3.2): a secret device_code for the CLI to poll
  * with, a short user_code for the person to type on /device, and where to type it.
  */
-export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): void {
+export function registerDeviceAuthorization(router: Router, deps: IssuerContext): void {
   const issuer = deps.issuer;
   router.post(OAUTH_PATHS.deviceAuthorization, async (ctx) => {
     const form = await readOAuthForm(ctx);

@@ -2,12 +2,13 @@ import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { isBridgeError } from '../../core/errors.js';
 import { audit } from '../../core/logger.js';
+import type { IssuerContext } from '../issuer-context.js';
+import { beginUpstreamLogin } from '../login/begin-login.js';
 import { DeviceGrants, type FoundDevice } from '../models/device-grant.js';
 import { renderProblemPage } from '../pages/problem-page.js';
 import { readFormBody } from '../web/form-body.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
-import type { OAuthDeps } from './deps.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { normalizeUserCode } from './user-code.js';
 
@@ -19,13 +20,13 @@ import { normalizeUserCode } from './user-code.js';
  * shared by replicas through the store) so codes cannot be guessed (§5.1).
  */
 
-function clusterName(deps: OAuthDeps, audience: string): string {
+function clusterName(deps: IssuerContext, audience: string): string {
   return deps.issuer.clusters.find((c) => c.audience === audience)?.name ?? audience;
 }
 
 function entryForm(
   ctx: Koa.Context,
-  deps: OAuthDeps,
+  deps: IssuerContext,
   options: { code?: string; problem?: string; status?: number },
 ): void {
   renderPage(ctx, {
@@ -42,7 +43,7 @@ function entryForm(
   });
 }
 
-function confirmPage(ctx: Koa.Context, deps: OAuthDeps, found: FoundDevice): void {
+function confirmPage(ctx: Koa.Context, deps: IssuerContext, found: FoundDevice): void {
   const { record } = found;
   const csrf = deps.web.csrf.token(ctx);
   const minutes = Math.max(0, Math.round((deps.clock.now() - record.createdAt) / 60));
@@ -77,7 +78,7 @@ ${approve}
  */
 async function lookUpSubmittedCode(
   ctx: Koa.Context,
-  deps: OAuthDeps,
+  deps: IssuerContext,
   form: URLSearchParams,
 ): Promise<FoundDevice | undefined> {
   if (!deps.web.csrf.verify(ctx, form.get('csrf'))) {
@@ -118,7 +119,7 @@ async function readForm(ctx: Koa.Context): Promise<URLSearchParams | undefined> 
   }
 }
 
-export function registerDevicePage(router: Router, deps: OAuthDeps): void {
+export function registerDevicePage(router: Router, deps: IssuerContext): void {
   router.get(OAUTH_PATHS.device, (ctx) => {
     const code = typeof ctx.query.user_code === 'string' ? ctx.query.user_code.slice(0, 20) : undefined;
     entryForm(ctx, deps, { code });
@@ -150,6 +151,6 @@ export function registerDevicePage(router: Router, deps: OAuthDeps): void {
       renderProblemPage(ctx, 'unknown-upstream');
       return;
     }
-    await deps.beginUpstreamLogin(ctx, upstream, { kind: 'device', deviceId: found.deviceId });
+    await beginUpstreamLogin(deps, ctx, upstream, { kind: 'device', deviceId: found.deviceId });
   });
 }

@@ -5,8 +5,8 @@ import { deviceGrant } from '../grants/device.js';
 import { recordGrantOutcome } from '../grants/grant-instruments.js';
 import type { GrantOutcome } from '../grants/grant-outcome.js';
 import { refreshGrant } from '../grants/refresh.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { DeviceGrants } from '../models/device-grant.js';
-import type { OAuthDeps } from './deps.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
@@ -17,7 +17,7 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  * The token endpoint (RFC 6749 §3.2): form-encoded POST, one public client identified by `client_id`
  * (no secret: PKCE, the device code or the refresh token carries the proof), errors as §5.2 JSON.
  */
-export function registerToken(router: Router, deps: OAuthDeps): void {
+export function registerToken(router: Router, deps: IssuerContext): void {
   const devices = new DeviceGrants(deps.store);
   router.post(OAUTH_PATHS.token, async (ctx) => {
     await deps.web.rateLimiter.check(ctx, 'token', deps.issuer.rateLimit.tokenPerMinute);
@@ -44,7 +44,7 @@ export function registerToken(router: Router, deps: OAuthDeps): void {
 }
 
 /** Records the outcome (metrics, audit) and answers it: tokens, or an error through the one table. */
-function render(ctx: Koa.Context, deps: OAuthDeps, outcome: GrantOutcome): void {
+function render(ctx: Koa.Context, deps: IssuerContext, outcome: GrantOutcome): void {
   recordGrantOutcome(deps, outcome);
   if (outcome.ok) sendOAuthJson(ctx, outcome.body);
   else sendOAuthError(ctx, outcome.error, outcome.description);

@@ -2,7 +2,7 @@ import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import type { AccessTokenRecord } from '../../store/index.js';
 import { decideTokenReview } from '../../verifier/index.js';
-import type { OAuthDeps } from './deps.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { noStore } from './oauth-error.js';
 
@@ -23,7 +23,7 @@ function challenge(ctx: Koa.Context, description: string): void {
   ctx.body = { error: 'invalid_token', error_description: description };
 }
 
-export function registerUserinfo(router: Router, deps: OAuthDeps): void {
+export function registerUserinfo(router: Router, deps: IssuerContext): void {
   const handler = async (ctx: Koa.Context) => {
     const token = bearer(ctx);
     if (!token) return challenge(ctx, 'a Bearer access token is required');
