@@ -1,4 +1,4 @@
-import { BridgeError } from '../core/errors.js';
+import type { ErrorCode } from '../core/errors.js';
 /**
  * What a command may touch of the outside world, handed in by main() so tests can run commands
  * in-process with captured output and a chosen environment.
@@ -14,9 +14,12 @@ export interface CliIO {
 export type CommandRunner = (argv: string[], io: CliIO) => Promise<number>;
 
 /** Thrown for bad command-line usage; main() prints the message and the command's usage, exit 2. */
-export class UsageError extends BridgeError {
+export class UsageError extends Error {
+  /** From the closed set; not a BridgeError subclass so the CLI fast path loads nothing outside the CLI. */
+  readonly code: ErrorCode = 'ERR_USAGE';
+
   constructor(message: string) {
-    super('ERR_USAGE', message);
+    super(message);
     this.name = 'UsageError';
   }
 }

@@ -9,7 +9,7 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
-import { BridgeError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
 
 /**
  * An exclusive lock file (O_CREAT|O_EXCL) held across a whole refresh or interactive login, so that
@@ -39,12 +39,15 @@ export interface HeldLock {
   release(): void;
 }
 
-export class LockTimeoutError extends BridgeError {
+/**
+ * Carries its code from the closed set (ERR_LOCK_TIMEOUT) without extending BridgeError: the fast path
+ * loads this file and must load nothing outside the CLI (a type-only import is erased).
+ */
+export class LockTimeoutError extends Error {
+  readonly code: ErrorCode = 'ERR_LOCK_TIMEOUT';
+
   constructor(readonly path: string) {
-    super(
-      'ERR_LOCK_TIMEOUT',
-      `timed out waiting for another kube-oidc-bridge login to finish (lock file ${path})`,
-    );
+    super(`timed out waiting for another kube-oidc-bridge login to finish (lock file ${path})`);
     this.name = 'LockTimeoutError';
   }
 }
