@@ -11,6 +11,14 @@ export function recordGrantOutcome(deps: { metrics: Metrics; logger: Logger }, o
   if (outcome.grant === 'refresh_token') metrics.refreshes.inc({ result: outcome.result });
   if (!outcome.ok) {
     const ended = outcome.ended;
+    if (ended?.reason === 'upstream_refused') {
+      audit(logger, 'refresh', {
+        result: outcome.result,
+        sessionId: ended.sessionId,
+        ...(ended.username !== undefined && { username: ended.username }),
+        ...(ended.detail !== undefined && { reason: ended.detail }),
+      });
+    }
     if (ended) {
       metrics.revocations.inc({ scope: 'session' });
       audit(logger, 'revoke', {
