@@ -1,4 +1,11 @@
 export {
+  type AccessDecision,
+  type AccessDecisionDeps,
+  type AccessDecisionResult,
+  decideAccessToken,
+  intersectAudiences,
+} from './access-decision.js';
+export {
   type AccessTokenLookup,
   type CreateSessionInput,
   type IssuedCredential,
