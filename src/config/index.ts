@@ -1,3 +1,4 @@
+export { parseAddressRange } from './address-range.js';
 export {
   type ClusterConfig,
   type Config,

@@ -38,24 +38,44 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
   });
 }
 
-function resolveRefs(value: unknown, path: string, options: LoadOptions, problems: ConfigProblem[]): unknown {
-  if (value instanceof SecretRef) {
-    if (value.source === 'value') return value.ref;
-    if (value.source === 'env') {
-      const found = options.env[value.ref];
-      if (found === undefined || found === '') {
-        problems.push({ path, message: `environment variable ${value.ref} is not set` });
-        return '';
-      }
-      return found;
-    }
-    const file = isAbsolute(value.ref) ? value.ref : resolve(options.baseDir, value.ref);
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      problems.push({ path, message: `cannot read secret file ${value.ref}: ${(err as Error).message}` });
+function resolveSecret(
+  value: SecretRef,
+  path: string,
+  options: LoadOptions,
+  problems: ConfigProblem[],
+): string {
+  if (value.source === 'value') return value.ref;
+  if (value.source === 'env') {
+    const found = options.env[value.ref];
+    if (found === undefined || found === '') {
+      problems.push({ path, message: `environment variable ${value.ref} is not set` });
       return '';
     }
+    return found;
+  }
+  const file = isAbsolute(value.ref) ? value.ref : resolve(options.baseDir, value.ref);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    problems.push({ path, message: `cannot read secret file ${value.ref}: ${(err as Error).message}` });
+    return '';
+  }
+}
+
+function resolveRefs(value: unknown, path: string, options: LoadOptions, problems: ConfigProblem[]): unknown {
+  if (value instanceof SecretRef) {
+    const resolved = resolveSecret(value, path, options, problems);
+    if (
+      value.minBytes !== undefined &&
+      resolved !== '' &&
+      Buffer.byteLength(resolved, 'utf8') < value.minBytes
+    ) {
+      problems.push({
+        path,
+        message: `must be at least ${value.minBytes} bytes (e.g. openssl rand -base64 48)`,
+      });
+    }
+    return resolved;
   }
   if (value instanceof FilePathRef) {
     const file = isAbsolute(value.path) ? value.path : resolve(options.baseDir, value.path);

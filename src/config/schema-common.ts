@@ -25,6 +25,8 @@ export class SecretRef {
   constructor(
     readonly source: 'value' | 'file' | 'env',
     readonly ref: string,
+    /** When set, the resolved value must have at least this many bytes (checked by the loader). */
+    readonly minBytes?: number,
   ) {}
 }
 
@@ -47,6 +49,21 @@ export const secretRef = z
     if (s.env !== undefined) return new SecretRef('env', s.env);
     return new SecretRef('value', s.value as string);
   });
+
+/** Key material shorter than this is refused: it could be guessed offline from one sealed value. */
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * A secret used as key material: at least `minBytes` bytes. An inline value is checked here; one from
+ * a file or the environment when the loader has read it. Either way `config check` names it.
+ */
+export function keyMaterial(minBytes = MIN_SECRET_BYTES) {
+  return secretRef
+    .transform((s) => new SecretRef(s.source, s.ref, minBytes))
+    .refine((s) => s.source !== 'value' || Buffer.byteLength(s.ref, 'utf8') >= minBytes, {
+      message: `must be at least ${minBytes} bytes (e.g. openssl rand -base64 48)`,
+    });
+}
 
 /** A file the process must read (certificates, CA bundles): made absolute against the config's folder. */
 export class FilePathRef {

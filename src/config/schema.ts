@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { isLoopbackHttp } from '../http/loopback-url.js';
+import { parseAddressRange } from './address-range.js';
 import { mappingSchema } from './mapping-schema.js';
 import { proxySchema } from './proxy-schema.js';
-import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-common.js';
+import { duration, filePath, httpUrl, keyMaterial, listenAddress, secretRef } from './schema-common.js';
 
 /**
  * The configuration file, as written by admins. Every key has a visible default here; the loader
@@ -12,6 +14,11 @@ import { duration, filePath, httpUrl, listenAddress, secretRef } from './schema-
 /** `host:port` or `[v6]:port` of a Sentinel or Cluster node. */
 const redisNode = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s[\]]+):\d{1,5}$/, {
   message: 'expected host:port, e.g. redis-0.redis:6379 or [::1]:26379',
+});
+
+/** An IP address or CIDR range (`10.0.0.0/8`, `fd00::/8`, `192.0.2.10`). */
+const addressRange = z.string().refine((v) => parseAddressRange(v) !== undefined, {
+  message: 'expected an IP address or a CIDR range, e.g. 10.0.0.0/8',
 });
 
 const redisSentinelSchema = z.strictObject({
@@ -35,6 +42,9 @@ const redisSchema = z
     url: z
       .string()
       .regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' })
+      .refine((u) => /^rediss?:\/\/[^/]*(\/\d*)?$/.test(u), {
+        message: 'the database (the URL path) must be a number, e.g. redis://host:6379/0',
+      })
       .optional(),
     /** Redis Sentinel: the primary is looked up through the sentinels, again after every failover. */
     sentinel: redisSentinelSchema.optional(),
@@ -45,7 +55,11 @@ const redisSchema = z
     /** PEM CA bundle to verify a `rediss://` server against (default: system roots). */
     tlsCA: filePath.optional(),
     /** Prefix of every key this project writes (lets several deployments share one Redis). */
-    keyPrefix: z.string().default('kob:'),
+    // A brace would become the hash tag of every key and defeat the Cluster key layout.
+    keyPrefix: z
+      .string()
+      .regex(/^[^{}]*$/, { message: 'must not contain { or }' })
+      .default('kob:'),
     connectTimeout: duration.default(5),
     /** Per-command timeout: a review fails (retryable 5xx) rather than hang past the apiserver's own. */
     commandTimeout: duration.default(2),
@@ -58,6 +72,10 @@ const redisSchema = z
   })
   .refine((r) => [r.url, r.sentinel, r.cluster].filter((v) => v !== undefined).length === 1, {
     message: 'configure exactly one of store.redis.url, store.redis.sentinel or store.redis.cluster',
+  })
+  .refine((r) => r.tlsCA === undefined || r.url?.startsWith('rediss:') === true, {
+    message: 'tlsCA needs a rediss:// URL',
+    path: ['tlsCA'],
   });
 
 const storeSchema = z
@@ -137,7 +155,7 @@ const clusterSchema = z.strictObject({
   certificateAuthorityData: z.string().optional(),
 });
 
-const upstreamSchema = z.strictObject({
+const upstreamFields = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lowercase letters, digits, _ -' }),
   displayName: z.string().optional(),
   issuer: httpUrl,
@@ -163,27 +181,56 @@ const upstreamSchema = z.strictObject({
   caFile: filePath.optional(),
 });
 
+/** What each client authentication method needs (upstream/client-auth.ts builds it). */
+const upstreamSchema = upstreamFields.superRefine((u, ctx) => {
+  const auth = u.clientAuth ?? 'client_secret_basic';
+  if ((auth === 'client_secret_basic' || auth === 'client_secret_post') && u.clientSecret === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required for ${auth}` });
+  }
+  if (auth === 'private_key_jwt' && u.privateKey === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'required for private_key_jwt' });
+  }
+});
+
 const issuerSchema = z.strictObject({
   listen: listenAddress.default('127.0.0.1:8080'),
   /** The URL people and the CLI reach the issuer at (behind any proxy). Used in redirects and metadata. */
-  publicURL: httpUrl,
+  publicURL: httpUrl.refine((u) => !URL.canParse(u) || u.startsWith('https:') || isLoopbackHttp(new URL(u)), {
+    message: 'must be https:// (plain http is accepted only on a loopback address, for development)',
+  }),
   tls: z.strictObject({ cert: filePath, key: filePath }).optional(),
   /** Key for signing cookies and CSRF tokens (≥ 32 bytes). */
-  cookieSecret: secretRef,
+  cookieSecret: keyMaterial(),
   /** Key that encrypts upstream refresh tokens at rest (≥ 32 bytes). */
-  encryptionKey: secretRef,
-  /** Trust X-Forwarded-For / -Proto from a proxy in front. */
-  trustProxy: z.boolean().default(false),
+  encryptionKey: keyMaterial(),
+  /**
+   * Which peers' X-Forwarded-For is believed: `false` none, a list of addresses/CIDR ranges those
+   * proxies only, `true` loopback and private-network peers (see docs/configuration.md).
+   */
+  trustProxy: z.union([z.boolean(), z.array(addressRange).min(1)]).default(false),
   clusters: z.array(clusterSchema).min(1),
   upstreams: z.array(upstreamSchema).min(1),
   loginStateTTL: duration.default(600),
   /** Per client IP, per minute, shared across replicas through the store. */
   rateLimit: z
     .strictObject({
+      /** Login starts, callbacks, authorization requests and device authorizations, each. */
       loginPerMinute: z.number().int().positive().default(30),
       userCodeAttemptsPerMinute: z.number().int().positive().default(10),
+      /** Token endpoint requests (grants: code, refresh, device polls). */
+      tokenPerMinute: z.number().int().positive().default(600),
+      /**
+       * Records waiting for a person (login states, authorization and device requests) one address
+       * may create per `loginStateTTL`: bounds what an anonymous client can make the store hold.
+       */
+      pendingPerAddress: z.number().int().positive().default(200),
     })
-    .default({ loginPerMinute: 30, userCodeAttemptsPerMinute: 10 }),
+    .default({
+      loginPerMinute: 30,
+      userCodeAttemptsPerMinute: 10,
+      tokenPerMinute: 600,
+      pendingPerAddress: 200,
+    }),
   cli: z
     .strictObject({
       clientID: z.string().min(1).default('kube-oidc-bridge'),

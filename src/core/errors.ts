@@ -6,17 +6,21 @@
  * codes are for broken input, broken configuration and broken infrastructure.
  */
 export type ErrorCode =
+  /** The configuration file (or a rule in it) is invalid: ConfigError lists every problem. */
   | 'ERR_CONFIG_INVALID'
+  /** Broken input from a client (a form that is not one, an impossible session lifetime). */
   | 'ERR_INPUT_INVALID'
+  /** The command line was used wrongly: UsageError, exit status 2. */
+  | 'ERR_USAGE'
   | 'ERR_STORE_UNAVAILABLE'
-  | 'ERR_STORE_CONFLICT'
-  | 'ERR_MAPPING_COMPILE'
-  | 'ERR_MAPPING_EVAL'
   | 'ERR_UPSTREAM'
   | 'ERR_OAUTH'
-  | 'ERR_LOGIN_STATE'
   | 'ERR_RATE_LIMITED'
   | 'ERR_NOT_FOUND'
+  /** The session a credential would be minted for has ended (revoked or past its lifetime). */
+  | 'ERR_SESSION_ENDED'
+  /** Another kube-oidc-bridge login held the lock for too long: LockTimeoutError. */
+  | 'ERR_LOCK_TIMEOUT'
   | 'ERR_PLUGIN'
   | 'ERR_INTERNAL';
 

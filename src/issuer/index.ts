@@ -1,10 +1,11 @@
 /**
- * The issuer: browser sign-in at upstream OpenID Connect providers, token minting, and the building
- * blocks the CLI's OAuth endpoints plug into (login continuation, upstream refresh, page helpers).
+ * The issuer: browser sign-in at upstream OpenID Connect providers, token minting, and the CLI's
+ * OAuth 2.0 endpoints, built by createIssuer as one router.
  */
-export type { IssuerDeps, IssuerToolkit } from './issuer-toolkit.js';
-export { LOGIN_BINDING_COOKIE } from './login/login-deps.js';
-export type { CompletedLogin, LoginCompletionHandler, LoginPurpose, LoginState } from './login/types.js';
+export { createIssuer, type Issuer } from './create-issuer.js';
+export type { IssuerContext, IssuerDeps } from './issuer-context.js';
+export { LOGIN_BINDING_COOKIE } from './login/begin-login.js';
+export type { CompletedLogin, LoginPurpose, LoginState } from './login/types.js';
 export { type ProblemKind, problemPages, renderProblemPage } from './pages/problem-page.js';
 export { type RunningIssuer, startIssuer } from './start-issuer.js';
 export type { UpstreamRefreshResult } from './upstream/refresh-upstream.js';

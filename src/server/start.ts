@@ -119,29 +119,13 @@ export async function startServices(config: Config, options: StartOptions): Prom
     }
 
     // ── Issuer role ────────────────────────────────────────────────────────────────────────────
-    // Browser sign-in pages plus the CLI's OAuth endpoints, which plug into the issuer's login flow.
+    // Browser sign-in pages and the CLI's OAuth endpoints, one router.
     let issuerURL: string | undefined;
-    const issuerConfig = config.issuer;
-    if (issuerConfig) {
+    if (config.issuer) {
       // Loaded only when the role is on: the issuer's dependencies (openid-client, the pages) cost a
       // verifier-only process most of its cold start.
-      const [{ startIssuer }, { createCliCompletionHandlers, createOAuthRouter }] = await Promise.all([
-        import('../issuer/index.js'),
-        import('../issuer/oauth/index.js'),
-      ]);
-      const issuer = await startIssuer({
-        config,
-        store,
-        tokens,
-        mapping,
-        metrics,
-        logger,
-        clock,
-        completionHandlers: createCliCompletionHandlers({ issuer: issuerConfig, store, logger, clock }),
-        extraRouters: (toolkit) => [
-          createOAuthRouter({ store, tokens, mapping, metrics, logger, clock, ...toolkit }),
-        ],
-      });
+      const { startIssuer } = await import('../issuer/index.js');
+      const issuer = await startIssuer({ config, store, tokens, mapping, metrics, logger, clock });
       started.push(issuer);
       issuerURL = issuer.url;
     }

@@ -1,5 +1,10 @@
 export { type CreateStoreDeps, createStore } from './create-store.js';
-export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
+export {
+  createMemoryStore,
+  DEFAULT_MAX_EPHEMERAL_RECORDS,
+  type MemoryStoreOptions,
+} from './memory-store.js';
 export { createRedisStore, type RedisStoreOptions } from './redis-store.js';
 export { RevocationUnconfirmedError } from './replica-ack.js';
 export {

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
+import { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 import { hitWindow } from './hit-window.js';
 import type {
   AccessTokenRecord,
@@ -26,12 +27,40 @@ interface ValueEntry extends Expiring {
   value: unknown;
 }
 
+/** An access token; `expiresAt` here is when the entry goes (the record's own expiry + retention). */
+interface AccessEntry extends Expiring {
+  record: AccessTokenRecord;
+}
+
 interface CountEntry extends Expiring {
   count: number;
 }
 
+/** Records compare as the Redis store compares them: by their JSON text. */
+function sameRecord(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
 export interface MemoryStoreOptions {
   clock: Clock;
+  /**
+   * Most ephemeral records (login states, codes, device requests, locks) held at once; past it the
+   * oldest are evicted. Default 10,000. Rate-limit counters are capped at twice this. Sessions and
+   * tokens are never evicted: only a signed-in person creates them.
+   */
+  maxEphemeralRecords?: number;
+}
+
+/** Default cap of the memory store's ephemeral records (see MemoryStoreOptions). */
+export const DEFAULT_MAX_EPHEMERAL_RECORDS = 10_000;
+
+/** Makes room for one more entry: drops the oldest (a Map iterates in insertion order). */
+function evictOldest(map: Map<string, unknown>, max: number): void {
+  while (map.size >= max) {
+    const oldest = map.keys().next();
+    if (oldest.done) return;
+    map.delete(oldest.value);
+  }
 }
 
 /**
@@ -44,8 +73,14 @@ export interface MemoryStoreOptions {
  */
 export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
   const { clock } = options;
+  const maxEphemeral = options.maxEphemeralRecords ?? DEFAULT_MAX_EPHEMERAL_RECORDS;
+  /** Ephemeral records are evicted oldest first when full: a flood cannot grow the process. */
+  const putBounded = (key: string, entry: ValueEntry) => {
+    if (!ephemeral.has(key)) evictOldest(ephemeral, maxEphemeral);
+    ephemeral.set(key, entry);
+  };
   const sessions = new Map<string, SessionRecord>();
-  const accessTokens = new Map<string, AccessTokenRecord>();
+  const accessTokens = new Map<string, AccessEntry>();
   const refreshTokens = new Map<string, RefreshEntry>();
   /** Session id → hashes of the tokens issued for it (`a:` access, `r:` refresh). */
   const sessionTokens = new Map<string, Set<string>>();
@@ -162,13 +197,15 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
     async putAccessToken(hash, record) {
       assertOpen();
       if (record.expiresAt <= clock.now() || !indexToken(record.sessionId, `a:${hash}`)) return;
-      accessTokens.set(hash, structuredClone(record));
+      const keepUntil = record.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION;
+      accessTokens.set(hash, { record: structuredClone(record), expiresAt: keepUntil });
     },
 
     async getAccessToken(hash) {
       assertOpen();
-      const record = live(accessTokens, hash);
-      return record && structuredClone(record);
+      // Returned past its expiresAt too (within the retention): the token service decides expiry.
+      const entry = live(accessTokens, hash);
+      return entry && structuredClone(entry.record);
     },
 
     async deleteAccessToken(hash) {
@@ -202,7 +239,7 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
     async putEphemeral(ns, id, value, ttlSeconds) {
       assertOpen();
       if (ttlSeconds <= 0) return;
-      ephemeral.set(ephemeralKey(ns, id), {
+      putBounded(ephemeralKey(ns, id), {
         value: structuredClone(value),
         expiresAt: clock.now() + ttlSeconds,
       });
@@ -230,13 +267,44 @@ export function createMemoryStore(options: MemoryStoreOptions): TokenStore {
       return entry && (entry.value as T);
     },
 
+    async peekRefreshToken(hash): Promise<RefreshUse> {
+      assertOpen();
+      const entry = live(refreshTokens, hash);
+      if (entry === undefined) return { status: 'unknown' };
+      const record = structuredClone(entry.record);
+      if (entry.firstUsedAt === undefined) return { status: 'fresh', record };
+      return { status: 'reused', record, firstUsedAt: entry.firstUsedAt };
+    },
+
+    async putEphemeralIfAbsent(ns, id, value, ttlSeconds) {
+      assertOpen();
+      if (ttlSeconds <= 0 || live(ephemeral, ephemeralKey(ns, id)) !== undefined) return false;
+      putBounded(ephemeralKey(ns, id), {
+        value: structuredClone(value),
+        expiresAt: clock.now() + ttlSeconds,
+      });
+      return true;
+    },
+
+    async swapEphemeral(ns, id, expected, next) {
+      assertOpen();
+      const entry = live(ephemeral, ephemeralKey(ns, id));
+      if (entry === undefined || !sameRecord(entry.value, expected)) return false;
+      entry.value = structuredClone(next);
+      return true;
+    },
+
     async hit(key, windowSeconds) {
       assertOpen();
       const window = hitWindow(clock.now(), windowSeconds);
       const counterKey = `${key}:${window.index}`;
-      const entry = live(counters, counterKey) ?? { count: 0, expiresAt: window.endsAt };
+      let entry = live(counters, counterKey);
+      if (entry === undefined) {
+        evictOldest(counters, maxEphemeral * 2);
+        entry = { count: 0, expiresAt: window.endsAt };
+        counters.set(counterKey, entry);
+      }
       entry.count += 1;
-      counters.set(counterKey, entry);
       return entry.count;
     },
 

@@ -27,3 +27,16 @@ export function decodeRecord<T extends { expiresAt: number }>(
   // Defence in depth: Redis expires the key too, but its clock is not ours and a TTL may be wrong.
   return (value as T).expiresAt > now ? (value as T) : undefined;
 }
+
+/**
+ * Like decodeRecord, but a record past its `expiresAt` is still returned for `retention` seconds:
+ * for access tokens, whose expiry the token service decides (see expired-retention.ts).
+ */
+export function decodeRetainedRecord<T extends { expiresAt: number }>(
+  raw: string | null | undefined,
+  now: number,
+  retention: number,
+  what: string,
+): T | undefined {
+  return decodeRecord<T>(raw, now - retention, what);
+}

@@ -54,6 +54,40 @@ if tonumber(exp) <= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], '{"expiresAt":' .. exp .. ',"value":' .. ARGV[1] .. '}', 'KEEPTTL')
 return 1`,
   },
+  /**
+   * Compare-and-set of an ephemeral record's value, keeping its expiry: replaces it only when the
+   * stored value is exactly `expected` (JSON text as written). Returns 1 when swapped, 0 when the
+   * record changed, is gone or is past `expiresAt`. KEYS: eph key. ARGV: expected JSON, next JSON, now.
+   */
+  kobSwapEphemeral: {
+    numberOfKeys: 1,
+    lua: `
+local old = redis.call('GET', KEYS[1])
+if not old then return 0 end
+local exp = string.match(old, '^{"expiresAt":(%d+),')
+if not exp then return redis.error_reply('ERR corrupt ephemeral record') end
+if tonumber(exp) <= tonumber(ARGV[3]) then return 0 end
+local prefix = '{"expiresAt":' .. exp .. ',"value":'
+if old ~= prefix .. ARGV[1] .. '}' then return 0 end
+redis.call('SET', KEYS[1], prefix .. ARGV[2] .. '}', 'KEEPTTL')
+return 1`,
+  },
+  /**
+   * Creates an ephemeral record unless a live one exists (one that Redis still holds and whose
+   * `expiresAt` is after `now`: the injected clock decides, as for reads). Returns 1 when created.
+   * KEYS: eph key. ARGV: envelope JSON, ttl seconds, now.
+   */
+  kobPutEphemeralIfAbsent: {
+    numberOfKeys: 1,
+    lua: `
+local old = redis.call('GET', KEYS[1])
+if old then
+  local exp = string.match(old, '^{"expiresAt":(%d+),')
+  if exp and tonumber(exp) > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`,
+  },
 } as const;
 
 declare module 'ioredis' {
@@ -65,6 +99,18 @@ declare module 'ioredis' {
       now: number,
     ): Result<[string] | [string, string] | null, Context>;
     kobUpdateEphemeral(key: string, valueJson: string, now: number): Result<number, Context>;
+    kobPutEphemeralIfAbsent(
+      key: string,
+      envelopeJson: string,
+      ttl: number,
+      now: number,
+    ): Result<number, Context>;
+    kobSwapEphemeral(
+      key: string,
+      expectedJson: string,
+      nextJson: string,
+      now: number,
+    ): Result<number, Context>;
   }
 }
 

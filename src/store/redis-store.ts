@@ -2,8 +2,9 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 import { hitWindow } from './hit-window.js';
-import { decodeRecord } from './record-codec.js';
+import { decodeRecord, decodeRetainedRecord } from './record-codec.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts } from './redis-scripts.js';
@@ -244,14 +245,22 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     putAccessToken(hash, record) {
       return run('putAccessToken', () => {
         const key = keys.accessToken(hash);
-        return putToken(record.sessionId, `a:${hash}`, key, JSON.stringify(record), record.expiresAt);
+        if (record.expiresAt <= clock.now()) return Promise.resolve();
+        // Kept past its expiry for a while, so the token service can answer `expired` (expired-retention.ts).
+        const keepUntil = record.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION;
+        return putToken(record.sessionId, `a:${hash}`, key, JSON.stringify(record), keepUntil);
       });
     },
 
     // The review hot path: exactly one GET.
     getAccessToken(hash) {
       return run('getAccessToken', async () =>
-        decodeRecord<AccessTokenRecord>(await redis.get(keys.accessToken(hash)), clock.now(), 'access token'),
+        decodeRetainedRecord<AccessTokenRecord>(
+          await redis.get(keys.accessToken(hash)),
+          clock.now(),
+          EXPIRED_ACCESS_TOKEN_RETENTION,
+          'access token',
+        ),
       );
     },
 
@@ -313,6 +322,41 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
       return run('takeEphemeral', async () => {
         const raw = await redis.getdel(keys.ephemeral(ns, id));
         return decodeRecord<EphemeralEnvelope>(raw, clock.now(), 'ephemeral')?.value as T | undefined;
+      });
+    },
+
+    peekRefreshToken(hash): Promise<RefreshUse> {
+      return run('peekRefreshToken', async () => {
+        const now = clock.now();
+        // The token and its :used marker share a hash tag: one slot, one MGET.
+        const [raw, usedAt] = await redis.mget(keys.refreshToken(hash), keys.refreshTokenUse(hash));
+        const record = decodeRecord<RefreshTokenRecord>(raw, now, 'refresh token');
+        if (record === undefined) return { status: 'unknown' };
+        if (usedAt === null || usedAt === undefined) return { status: 'fresh', record };
+        return { status: 'reused', record, firstUsedAt: Number(usedAt) };
+      });
+    },
+
+    putEphemeralIfAbsent(ns, id, value, ttl) {
+      return run('putEphemeralIfAbsent', async () => {
+        if (ttl <= 0) return false;
+        const now = clock.now();
+        const envelope: EphemeralEnvelope = { expiresAt: now + ttl, value: value ?? null };
+        const key = keys.ephemeral(ns, id);
+        return (await redis.kobPutEphemeralIfAbsent(key, JSON.stringify(envelope), ttl, now)) === 1;
+      });
+    },
+
+    swapEphemeral(ns, id, expected, next) {
+      return run('swapEphemeral', async () => {
+        const key = keys.ephemeral(ns, id);
+        const swapped = await redis.kobSwapEphemeral(
+          key,
+          JSON.stringify(expected ?? null),
+          JSON.stringify(next ?? null),
+          clock.now(),
+        );
+        return swapped === 1;
       });
     },
 

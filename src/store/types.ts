@@ -59,7 +59,7 @@ export type RefreshUse =
   | { status: 'reused'; record: RefreshTokenRecord; firstUsedAt: number };
 
 /** Short-lived records that are not credentials: login state, authorization codes, device codes. */
-export type EphemeralNamespace = 'login' | 'code' | 'device' | 'user-code' | 'csrf';
+export type EphemeralNamespace = 'login' | 'code' | 'device' | 'user-code' | 'csrf' | 'lock';
 
 /**
  * The token store contract. Two implementations (memory, Redis) pass one contract suite.
@@ -67,7 +67,9 @@ export type EphemeralNamespace = 'login' | 'code' | 'device' | 'user-code' | 'cs
  * Invariants every implementation keeps:
  * - keys are credential *hashes* (see `hashCredential`); a raw credential never reaches the store;
  * - every key expires (TTL from the record's `expiresAt` or the given ttl); nothing lives forever;
- * - reads never return a record whose `expiresAt` is at or before the clock's `now()`;
+ * - reads never return a record whose `expiresAt` is at or before the clock's `now()` — except
+ *   `getAccessToken`, which returns an expired record for EXPIRED_ACCESS_TOKEN_RETENTION seconds so
+ *   that the token service, the one owner of access-token expiry, can tell `expired` from `unknown`;
  * - infrastructure failures throw `StoreUnavailableError`; "not found" is `undefined`, never an error.
  */
 export interface TokenStore {
@@ -93,6 +95,7 @@ export interface TokenStore {
    * The same holds for `putRefreshToken`.
    */
   putAccessToken(hash: string, record: AccessTokenRecord): Promise<void>;
+  /** The record, also when past its `expiresAt` (within the retention): the caller checks expiry. */
   getAccessToken(hash: string): Promise<AccessTokenRecord | undefined>;
   deleteAccessToken(hash: string): Promise<boolean>;
 
@@ -107,6 +110,30 @@ export interface TokenStore {
   updateEphemeral(ns: EphemeralNamespace, id: string, value: unknown): Promise<boolean>;
   /** Atomic get-and-delete: single-use records (login state, codes). */
   takeEphemeral<T>(ns: EphemeralNamespace, id: string): Promise<T | undefined>;
+
+  /**
+   * Looks a refresh token up *without* marking it used: the refresh grant validates the request
+   * (client, audience, the user at the upstream) before it consumes the token with `useRefreshToken`.
+   */
+  peekRefreshToken(hash: string): Promise<RefreshUse>;
+
+  /**
+   * Creates an ephemeral record only when none exists under that id (SET NX). False when one does:
+   * a lock somebody else holds, an id already taken.
+   */
+  putEphemeralIfAbsent(
+    ns: EphemeralNamespace,
+    id: string,
+    value: unknown,
+    ttlSeconds: number,
+  ): Promise<boolean>;
+  /**
+   * One atomic state transition of an ephemeral record (compare-and-set): replaces the value, keeping
+   * its remaining TTL, only when the stored value still equals `expected` (as read by `getEphemeral`).
+   * False when the record changed in between or is gone: the caller re-reads instead of overwriting
+   * what another request did (a poll must never undo an approval).
+   */
+  swapEphemeral(ns: EphemeralNamespace, id: string, expected: unknown, next: unknown): Promise<boolean>;
 
   /**
    * Fixed-window counter for rate limits shared by all replicas: increments `key` and returns the

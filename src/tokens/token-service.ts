@@ -52,6 +52,11 @@ export type RefreshRedemption =
     }
   | { status: 'reuse_detected'; sessionId: string };
 
+/** What `inspectRefreshToken` found; nothing is consumed. */
+export type RefreshInspection =
+  | { status: 'ok'; session: SessionRecord; record: RefreshTokenRecord; usedAt?: number }
+  | Exclude<RefreshRedemption, { status: 'ok' }>;
+
 /**
  * Mints, looks up, rotates and revokes the bridge's opaque credentials on top of a TokenStore.
  *
@@ -141,8 +146,9 @@ export class TokenService {
 
   /**
    * The review path: shape check first (a mistyped or foreign token costs no store round trip), then
-   * one store read. A token past its expiry normally reads as `unknown` (the store has dropped it);
-   * `expired` is reported when the record is still there but its time is up. Throws
+   * one store read. This is the one place access-token expiry is decided: the store keeps an expired
+   * record for EXPIRED_ACCESS_TOKEN_RETENTION seconds, so a recently expired token is `expired` (the
+   * review metric's `expired` label), a long-gone one `unknown`. Throws
    * StoreUnavailableError when the store cannot answer: never a denial, never a success.
    */
   async lookupAccessToken(token: string): Promise<AccessTokenLookup> {
@@ -178,6 +184,35 @@ export class TokenService {
     const session = await this.store.getSession(record.sessionId);
     if (session === undefined) return { status: 'invalid', reason: 'session_gone' };
     return { status: 'ok', session, record, graceReuse };
+  }
+
+  /**
+   * Checks a refresh token *without* using it: the refresh grant validates everything that can fail
+   * (client, audience, the user at the upstream IdP) first and only then calls `redeemRefreshToken`,
+   * so a refused or failed request does not count as a use. `usedAt` tells a token already used
+   * within the grace window (a concurrent twin's); a use after the window is reuse, and revokes the
+   * session here as `redeemRefreshToken` would (RFC 9700 §4.14.2).
+   */
+  async inspectRefreshToken(token: string, clientId: string): Promise<RefreshInspection> {
+    if (!isWellFormedCredential(token, 'refresh')) return { status: 'invalid', reason: 'malformed' };
+    const use = await this.store.peekRefreshToken(this.hash(token));
+    if (use.status === 'unknown') return { status: 'invalid', reason: 'unknown' };
+    const { record } = use;
+    const now = this.clock.now();
+    if (record.expiresAt <= now) return { status: 'invalid', reason: 'expired' };
+    if (use.status === 'reused' && now - use.firstUsedAt > this.config.refreshReuseGrace) {
+      await this.store.revokeSession(record.sessionId);
+      return { status: 'reuse_detected', sessionId: record.sessionId };
+    }
+    if (record.clientId !== clientId) return { status: 'invalid', reason: 'client_mismatch' };
+    const session = await this.store.getSession(record.sessionId);
+    if (session === undefined) return { status: 'invalid', reason: 'session_gone' };
+    return {
+      status: 'ok',
+      session,
+      record,
+      ...(use.status === 'reused' && { usedAt: use.firstUsedAt }),
+    };
   }
 
   /** Stores a changed session (refreshed upstream claims, rotated upstream refresh token). */
@@ -231,7 +266,7 @@ export class TokenService {
 
   private cappedExpiry(session: SessionRecord, now: number, ttl: number): number {
     const expiresAt = Math.min(now + ttl, session.expiresAt);
-    if (expiresAt <= now) throw new BridgeError('ERR_NOT_FOUND', 'the session has ended');
+    if (expiresAt <= now) throw new BridgeError('ERR_SESSION_ENDED', 'the session has ended');
     return expiresAt;
   }
 

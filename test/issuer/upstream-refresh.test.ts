@@ -5,6 +5,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createMetrics } from '../../src/http/index.js';
 import { type RunningIssuer, SecretBox, startIssuer } from '../../src/issuer/index.js';
+import { refreshUpstream } from '../../src/issuer/upstream/refresh-upstream.js';
 import { compileMappingSet } from '../../src/mapping/index.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import { TokenService } from '../../src/tokens/index.js';
@@ -138,7 +139,7 @@ describe('refreshUpstream', () => {
 
   it('returns fresh claims and the mapped user; a rotated refresh token comes back encrypted', async () => {
     const { session } = await signIn('corp');
-    const result = await issuer.toolkit.refreshUpstream('corp', session?.upstreamRefreshToken as string, {
+    const result = await refreshUpstream(issuer.context, 'corp', session?.upstreamRefreshToken as string, {
       subject: 'alice',
     });
     expect(result).toMatchObject({
@@ -154,7 +155,7 @@ describe('refreshUpstream', () => {
   it('refused when the IdP answers invalid_grant', async () => {
     const { session } = await signIn('corp');
     idp.failNext('token', 'invalid_grant');
-    const result = await issuer.toolkit.refreshUpstream('corp', session?.upstreamRefreshToken as string);
+    const result = await refreshUpstream(issuer.context, 'corp', session?.upstreamRefreshToken as string);
     expect(result).toMatchObject({ status: 'refused', reason: expect.stringContaining('invalid_grant') });
   });
 
@@ -162,7 +163,7 @@ describe('refreshUpstream', () => {
     const { session } = await signIn('corp');
     const sealed = session?.upstreamRefreshToken as string;
     const tampered = `${sealed.slice(0, -2)}${sealed.endsWith('AA') ? 'BB' : 'AA'}`;
-    expect(await issuer.toolkit.refreshUpstream('corp', tampered)).toMatchObject({ status: 'refused' });
+    expect(await refreshUpstream(issuer.context, 'corp', tampered)).toMatchObject({ status: 'refused' });
   });
 
   it('refused when the rules no longer accept the user (left the group at the IdP)', async () => {
@@ -171,7 +172,7 @@ describe('refreshUpstream', () => {
     const groups = alice?.groups;
     if (alice) alice.groups = ['developers'];
     try {
-      const result = await issuer.toolkit.refreshUpstream('corp', session?.upstreamRefreshToken as string);
+      const result = await refreshUpstream(issuer.context, 'corp', session?.upstreamRefreshToken as string);
       expect(result).toMatchObject({
         status: 'refused',
         reason: expect.stringContaining('platform members only'),
@@ -185,7 +186,7 @@ describe('refreshUpstream', () => {
     const { session } = await signIn('corp');
     idp.failNext('token', 'temporarily_unavailable', 503);
     await expect(
-      issuer.toolkit.refreshUpstream('corp', session?.upstreamRefreshToken as string),
+      refreshUpstream(issuer.context, 'corp', session?.upstreamRefreshToken as string),
     ).rejects.toMatchObject({ code: expect.stringMatching(/ERR_(UPSTREAM|OAUTH)/) });
   });
 });

@@ -31,6 +31,7 @@ export function configObject(mapping: unknown, upstreams: TestUpstream[] = []): 
         name,
         issuer: `https://${name}.idp.example.com`,
         clientID: 'kube-oidc-bridge',
+        clientSecret: 'upstream-client-secret',
         ...(own === undefined ? {} : { mapping: own }),
       })),
     };

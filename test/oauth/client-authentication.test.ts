@@ -4,16 +4,20 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { errorMiddleware } from '../../src/http/index.js';
-import type { OAuthDeps } from '../../src/issuer/oauth/deps.js';
+import type { IssuerContext } from '../../src/issuer/index.js';
 import { OAUTH_PATHS } from '../../src/issuer/oauth/issuer-identifier.js';
 import { registerRevoke } from '../../src/issuer/oauth/revoke.js';
 import { registerToken } from '../../src/issuer/oauth/token.js';
 
 /**
  * How the token and revocation endpoints identify their one public client. The checks happen before
- * any store or token work, so the endpoints run here with only the issuer's client id configured.
+ * any store or token work (after the rate limit, which lets everything through here), so the
+ * endpoints run with only the issuer's client id configured.
  */
-const deps = { issuer: { cli: { clientID: 'kube-oidc-bridge' } } } as unknown as OAuthDeps;
+const deps = {
+  issuer: { cli: { clientID: 'kube-oidc-bridge' }, rateLimit: { tokenPerMinute: 1000 } },
+  web: { rateLimiter: { check: async () => {} } },
+} as unknown as IssuerContext;
 let server: ReturnType<Koa['listen']>;
 let base: string;
 

@@ -5,7 +5,12 @@ import type { RedisConfig } from '../../src/config/index.js';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { hashCredential } from '../../src/core/token-format.js';
-import { createRedisStore, createStore, type TokenStore } from '../../src/store/index.js';
+import {
+  createRedisStore,
+  createStore,
+  EXPIRED_ACCESS_TOKEN_RETENTION,
+  type TokenStore,
+} from '../../src/store/index.js';
 import { TokenService } from '../../src/tokens/index.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
@@ -217,9 +222,15 @@ describe('Redis store: what lands in Redis', () => {
     const store = createRedisStore({ config: redisConfig(redis.url, { keyPrefix: 'skew:' }), clock });
     try {
       const hash = tokenHash('at');
-      const record = { ...accessRecord(sessionRecord(clock.now()), clock.now()), expiresAt: clock.now() - 1 };
+      // Access tokens: past their expiresAt *and* the retention window (the token service decides
+      // `expired` inside the window).
+      const gone = clock.now() - EXPIRED_ACCESS_TOKEN_RETENTION - 1;
+      const record = { ...accessRecord(sessionRecord(clock.now()), clock.now()), expiresAt: gone };
       await admin.set(`skew:at:{${hash}}`, JSON.stringify(record), 'EX', 600);
       expect(await store.getAccessToken(hash)).toBeUndefined();
+      const session = { ...sessionRecord(clock.now()), expiresAt: clock.now() - 1 };
+      await admin.set(`skew:session:{${session.id}}`, JSON.stringify(session), 'EX', 600);
+      expect(await store.getSession(session.id)).toBeUndefined();
     } finally {
       await store.close();
     }

@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { createMemoryStore, createRedisStore, type TokenStore } from '../../src/store/index.js';
+import {
+  createMemoryStore,
+  createRedisStore,
+  EXPIRED_ACCESS_TOKEN_RETENTION,
+  type TokenStore,
+} from '../../src/store/index.js';
 import { startTestRedisCluster } from '../support/redis-cluster.js';
 import { SENTINEL_MASTER_NAME, startTestRedisSentinel } from '../support/redis-sentinel.js';
 import { startTestRedis } from '../support/redis-server.js';
@@ -206,7 +211,7 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect(await store.getSession(session.id)).toBeUndefined();
   });
 
-  it('access token expiry via clock', async () => {
+  it('access token expiry via clock: kept for the retention window, then gone', async () => {
     freshStore();
     const now = clock.now();
     const session = sessionRecord(now);
@@ -215,6 +220,11 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     await store.putAccessToken(hash, accessRecord(session, now, 60));
 
     clock.advance(59);
+    expect(await store.getAccessToken(hash)).toEqual(accessRecord(session, now, 60));
+    // Past its expiresAt the record is still returned for the retention: the token service decides.
+    clock.advance(1);
+    expect(await store.getAccessToken(hash)).toEqual(accessRecord(session, now, 60));
+    clock.advance(EXPIRED_ACCESS_TOKEN_RETENTION - 1);
     expect(await store.getAccessToken(hash)).toEqual(accessRecord(session, now, 60));
     clock.advance(1);
     expect(await store.getAccessToken(hash)).toBeUndefined();
@@ -318,6 +328,57 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect(await store.getEphemeral('device', 'd-1')).toBeUndefined();
     expect(await store.updateEphemeral('device', 'd-1', { approved: true })).toBe(false);
     expect(await store.updateEphemeral('device', 'never-there', { approved: true })).toBe(false);
+  });
+
+  it('peekRefreshToken reads without marking the token used', async () => {
+    freshStore();
+    const now = clock.now();
+    const session = sessionRecord(now);
+    await store.putSession(session);
+    const hash = tokenHash('rt');
+    const record = refreshRecord(session, now, 100);
+    await store.putRefreshToken(hash, record);
+
+    expect(await store.peekRefreshToken(tokenHash('rt'))).toEqual({ status: 'unknown' });
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'fresh', record });
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'fresh', record });
+    clock.advance(3);
+    expect(await store.useRefreshToken(hash)).toEqual({ status: 'fresh', record });
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'reused', record, firstUsedAt: now + 3 });
+    clock.advance(97);
+    expect(await store.peekRefreshToken(hash)).toEqual({ status: 'unknown' });
+  });
+
+  it('putEphemeralIfAbsent creates once; concurrent creators: exactly one wins', async () => {
+    freshStore();
+    const wins = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.putEphemeralIfAbsent('lock', 'l-1', { holder: i }, 30)),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const holder = wins.indexOf(true);
+    expect(await store.getEphemeral('lock', 'l-1')).toEqual({ holder });
+    clock.advance(30);
+    expect(await store.putEphemeralIfAbsent('lock', 'l-1', { holder: 'next' }, 30)).toBe(true);
+    expect(await store.putEphemeralIfAbsent('lock', 'l-2', { holder: 'x' }, 0)).toBe(false);
+  });
+
+  it('swapEphemeral is compare-and-set: a stale writer loses, the TTL is kept', async () => {
+    freshStore();
+    const pending = { status: 'pending', lastPollAt: 0, nested: { a: [1, 2] } };
+    await store.putEphemeral('device', 'd-1', pending, 100);
+    const read = await store.getEphemeral<typeof pending>('device', 'd-1');
+    const approved = { ...pending, status: 'approved' };
+    expect(await store.swapEphemeral('device', 'd-1', read, approved)).toBe(true);
+    // A poll that read `pending` before the approval must not write over it.
+    expect(await store.swapEphemeral('device', 'd-1', read, { ...pending, lastPollAt: 5 })).toBe(false);
+    expect(await store.getEphemeral('device', 'd-1')).toEqual(approved);
+    const concurrent = await Promise.all(
+      ['a', 'b', 'c'].map((who) => store.swapEphemeral('device', 'd-1', approved, { ...approved, who })),
+    );
+    expect(concurrent.filter(Boolean)).toHaveLength(1);
+    clock.advance(100);
+    expect(await store.getEphemeral('device', 'd-1')).toBeUndefined();
+    expect(await store.swapEphemeral('device', 'never-there', null, { x: 1 })).toBe(false);
   });
 
   it('hit counts per window', async () => {

@@ -2,8 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig, TokensConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { hashCredential } from '../../src/core/token-format.js';
-import { createMemoryStore, createRedisStore, type TokenStore } from '../../src/store/index.js';
+import type { MappingSet } from '../../src/mapping/index.js';
+import {
+  createMemoryStore,
+  createRedisStore,
+  EXPIRED_ACCESS_TOKEN_RETENTION,
+  type TokenStore,
+} from '../../src/store/index.js';
 import { TokenService } from '../../src/tokens/index.js';
+import { decideTokenReview } from '../../src/verifier/index.js';
 import { startTestRedisCluster } from '../support/redis-cluster.js';
 import { SENTINEL_MASTER_NAME, startTestRedisSentinel } from '../support/redis-sentinel.js';
 import { startTestRedis } from '../support/redis-server.js';
@@ -170,12 +177,24 @@ describe.each(stores)('TokenService on the $name store', (impl) => {
     expect(await tokens.lookupAccessToken(stranger.token)).toEqual({ status: 'unknown' });
   });
 
-  it('expired: a token past its expiry is not valid (the store has dropped it)', async () => {
+  it('expired: a token past its expiry reviews as `expired`, not `unknown` (the store does not hide it)', async () => {
     service();
     const { access } = await login();
     clock.set(access.expiresAt - 1);
     expect((await tokens.lookupAccessToken(access.token)).status).toBe('valid');
     clock.set(access.expiresAt);
+    expect(await tokens.lookupAccessToken(access.token)).toEqual({ status: 'expired' });
+    const review = await decideTokenReview(
+      { apiVersion: 'authentication.k8s.io/v1', token: access.token, audiences: AUDIENCE },
+      {
+        lookupAccessToken: (t) => tokens.lookupAccessToken(t),
+        mapping: {} as MappingSet,
+        audiences: AUDIENCE,
+      },
+    );
+    expect(review).toMatchObject({ result: 'expired', status: { authenticated: false } });
+    // Long gone: the store dropped it, as for a token that never existed.
+    clock.set(access.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION);
     expect(await tokens.lookupAccessToken(access.token)).toEqual({ status: 'unknown' });
   });
 
@@ -189,12 +208,14 @@ describe.each(stores)('TokenService on the $name store', (impl) => {
     expect(refresh.expiresAt).toBe(session.expiresAt);
 
     clock.set(session.expiresAt);
-    expect((await tokens.lookupAccessToken(access.token)).status).toBe('unknown');
+    expect((await tokens.lookupAccessToken(access.token)).status).toBe('expired');
     expect(await tokens.redeemRefreshToken(refresh.token, CLIENT)).toEqual({
       status: 'invalid',
       reason: 'unknown',
     });
-    await expect(tokens.issueAccessToken(session, AUDIENCE)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await expect(tokens.issueAccessToken(session, AUDIENCE)).rejects.toMatchObject({
+      code: 'ERR_SESSION_ENDED',
+    });
   });
 
   it('default session lifetime is tokens.maxSessionLifetime', async () => {

@@ -9,6 +9,7 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
+import type { ErrorCode } from '../../core/errors.js';
 
 /**
  * An exclusive lock file (O_CREAT|O_EXCL) held across a whole refresh or interactive login, so that
@@ -38,7 +39,13 @@ export interface HeldLock {
   release(): void;
 }
 
+/**
+ * Carries its code from the closed set (ERR_LOCK_TIMEOUT) without extending BridgeError: the fast path
+ * loads this file and must load nothing outside the CLI (a type-only import is erased).
+ */
 export class LockTimeoutError extends Error {
+  readonly code: ErrorCode = 'ERR_LOCK_TIMEOUT';
+
   constructor(readonly path: string) {
     super(`timed out waiting for another kube-oidc-bridge login to finish (lock file ${path})`);
     this.name = 'LockTimeoutError';

@@ -8,8 +8,11 @@ import {
 } from 'openid-client';
 import { BridgeError } from '../../core/errors.js';
 import { hashCredential, randomId } from '../../core/token-format.js';
-import { LOGIN_BINDING_COOKIE, type LoginDeps } from './login-deps.js';
+import type { IssuerContext } from '../issuer-context.js';
 import type { LoginPurpose, LoginState } from './types.js';
+
+/** Cookie binding a login to the browser that started it. */
+export const LOGIN_BINDING_COOKIE = 'kob-login';
 
 /**
  * Starts a login at an upstream IdP and redirects the browser there (OIDC authorization code flow
@@ -23,7 +26,7 @@ import type { LoginPurpose, LoginState } from './types.js';
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  */
 export async function beginUpstreamLogin(
-  deps: LoginDeps,
+  deps: IssuerContext,
   ctx: Koa.Context,
   upstreamName: string,
   purpose: LoginPurpose,
@@ -31,13 +34,15 @@ export async function beginUpstreamLogin(
   const upstream = deps.upstreams.get(upstreamName);
   if (!upstream) throw new BridgeError('ERR_NOT_FOUND', `unknown upstream ${JSON.stringify(upstreamName)}`);
   await deps.web.rateLimiter.check(ctx, 'login', deps.issuer.rateLimit.loginPerMinute);
+  await deps.web.rateLimiter.checkPendingBudget(ctx, deps.issuer);
   const config = await deps.upstreams.configuration(upstream.name);
 
   const state = randomState();
   const nonce = randomNonce();
   const codeVerifier = randomPKCECodeVerifier();
-  let binding = deps.web.cookies.get(ctx, LOGIN_BINDING_COOKIE);
-  if (!binding || binding.length < 32) binding = randomId(32);
+  // A fresh binding for every login, never the value the browser brought: a value planted by someone
+  // else (login CSRF, session fixation) would let their callback complete in this browser.
+  const binding = randomId(32);
   deps.web.cookies.set(ctx, LOGIN_BINDING_COOKIE, binding, deps.issuer.loginStateTTL);
 
   const record: LoginState = {

@@ -4,10 +4,12 @@ import { authorizationCodeGrant } from 'openid-client';
 import { isBridgeError } from '../../core/errors.js';
 import { audit } from '../../core/logger.js';
 import { hashCredential } from '../../core/token-format.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { problemReference, renderProblemPage } from '../pages/problem-page.js';
 import { collectUpstreamIdentity } from '../upstream/upstream-claims.js';
 import { translateUpstreamError } from '../upstream/upstream-errors.js';
-import { LOGIN_BINDING_COOKIE, type LoginDeps } from './login-deps.js';
+import { LOGIN_BINDING_COOKIE } from './begin-login.js';
+import { finishLogin } from './finish-login.js';
 import type { CompletedLogin, LoginState } from './types.js';
 
 type FailedResult = 'cancelled' | 'error' | 'refused' | 'expired';
@@ -25,10 +27,10 @@ function sameHash(a: string, b: string): boolean {
  * from the browser that started it, then lets openid-client validate the response (state, `iss`), redeem
  * the code with the PKCE verifier and validate the ID token (signature, `iss`, `aud`, `exp`, `nonce`).
  * The allow-listed claims go through the upstream's mapping rules; a refused user gets the refusal page
- * and never reaches a completion handler. Every outcome is audited and counted. Callbacks are
+ * and never reaches finishLogin. Every outcome is audited and counted. Callbacks are
  * rate-limited per client IP like login starts.
  */
-export async function handleCallback(deps: LoginDeps, ctx: Koa.Context): Promise<void> {
+export async function handleCallback(deps: IssuerContext, ctx: Koa.Context): Promise<void> {
   await deps.web.rateLimiter.check(ctx, 'callback', deps.issuer.rateLimit.loginPerMinute);
   const { logger, metrics } = deps;
 
@@ -106,8 +108,6 @@ export async function handleCallback(deps: LoginDeps, ctx: Koa.Context): Promise
     return fail('error', upstream.name, err.message, reference);
   }
 
-  const handler = deps.completionHandlers[login.purpose.kind];
-  if (!handler) throw new Error(`no completion handler for ${login.purpose.kind} logins`);
   audit(logger, 'login', {
     result: 'success',
     upstream: upstream.name,
@@ -116,5 +116,5 @@ export async function handleCallback(deps: LoginDeps, ctx: Koa.Context): Promise
     purpose: login.purpose.kind,
   });
   metrics.logins.inc({ upstream: upstream.name, result: 'success' });
-  await handler(ctx, completed, login.purpose);
+  await finishLogin(deps, ctx, completed, login.purpose);
 }

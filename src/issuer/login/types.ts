@@ -1,10 +1,9 @@
-import type Koa from 'koa';
 import type { UpstreamConfig } from '../../config/index.js';
 import type { Claims, UserInfo } from '../../core/identity.js';
 
 /**
  * Why a login was started, carried through the upstream round trip in the stored login state. The
- * issuer finishes `web` logins itself; the CLI's OAuth endpoints register handlers for the others.
+ * purpose decides how the login finishes (login/finish-login.ts).
  */
 export type LoginPurpose =
   | { kind: 'web' }
@@ -24,16 +23,6 @@ export interface CompletedLogin {
   /** The upstream refresh token, already encrypted with the issuer's SecretBox. */
   upstreamRefreshToken?: string;
 }
-
-/**
- * Finishes a login for one purpose: typically creates a session and answers the browser (a page or a
- * redirect). Never called for a user the rules refused.
- */
-export type LoginCompletionHandler = (
-  ctx: Koa.Context,
-  login: CompletedLogin,
-  purpose: LoginPurpose,
-) => Promise<void>;
 
 /**
  * What the store keeps (namespace `login`, keyed by a hash of `state`) between the redirect to the

@@ -1,10 +1,11 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { randomId } from '../../core/token-format.js';
+import type { IssuerContext } from '../issuer-context.js';
+import { beginUpstreamLogin } from '../login/begin-login.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
 import { chooseAudience } from './audience.js';
-import type { OAuthDeps } from './deps.js';
 import { issuerIdentifier, OAUTH_PATHS } from './issuer-identifier.js';
 import type { OAuthErrorCode } from './oauth-error.js';
 import { isValidS256Challenge } from './pkce.js';
@@ -29,6 +30,11 @@ export interface PendingAuthorization {
   audience: string;
 }
 
+/** Longest `state` kept and echoed (RFC 6749 sets none; our CLI sends 43 characters). */
+const MAX_STATE = 512;
+/** Longest redirect URI accepted (a loopback URI with a path is far shorter). */
+const MAX_REDIRECT_URI = 2048;
+
 export function pendingAuthorizationKey(requestId: string): string {
   return `authorize:${requestId}`;
 }
@@ -51,7 +57,7 @@ on this computer, so it was stopped here. ${reason}.</p>
   });
 }
 
-function upstreamChoicePage(ctx: Koa.Context, deps: OAuthDeps, requestId: string): void {
+function upstreamChoicePage(ctx: Koa.Context, deps: IssuerContext, requestId: string): void {
   const links = deps.issuer.upstreams.map((u) => {
     const href = `${OAUTH_PATHS.authorizeContinue}?${new URLSearchParams({ request: requestId, upstream: u.name })}`;
     return html`<li><a class="button" href="${href}">Sign in with ${u.displayName ?? u.name}</a></li>`;
@@ -63,7 +69,7 @@ identity provider:</p><ul class="upstreams">${links}</ul>`,
   });
 }
 
-export function registerAuthorize(router: Router, deps: OAuthDeps): void {
+export function registerAuthorize(router: Router, deps: IssuerContext): void {
   const issuer = deps.issuer;
 
   router.get(OAUTH_PATHS.authorize, async (ctx) => {
@@ -74,11 +80,13 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       return;
     }
     const redirect = checkLoopbackRedirectUri(query.get('redirect_uri') ?? undefined);
-    if (!redirect.ok || query.getAll('redirect_uri').length > 1) {
+    if (!redirect.ok || query.getAll('redirect_uri').length > 1 || redirect.uri.length > MAX_REDIRECT_URI) {
       refusePage(ctx, 'Its return address is not allowed');
       return;
     }
-    const state = query.get('state') ?? undefined;
+    const rawState = query.get('state') ?? undefined;
+    // Never echoed back when too long: the redirect would carry whatever a script stuffed in it.
+    const state = rawState !== undefined && rawState.length <= MAX_STATE ? rawState : undefined;
     const fail = (error: OAuthErrorCode, description: string) => {
       ctx.redirect(
         redirectWith(redirect.uri, {
@@ -90,6 +98,7 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       );
     };
     if (!checked.ok) return fail('invalid_request', checked.description);
+    if (rawState !== state) return fail('invalid_request', `state is longer than ${MAX_STATE} characters`);
     if (query.get('response_type') !== 'code') {
       return fail('unsupported_response_type', 'only response_type=code is supported');
     }
@@ -106,6 +115,9 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       return fail('invalid_request', 'unknown upstream');
     }
 
+    // Bound before store: a refused request costs the store one counter, never a record.
+    await deps.web.rateLimiter.check(ctx, 'authorize', issuer.rateLimit.loginPerMinute);
+    await deps.web.rateLimiter.checkPendingBudget(ctx, issuer);
     const requestId = randomId();
     const pending: PendingAuthorization = {
       clientId: issuer.cli.clientID,
@@ -120,7 +132,7 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       upstreamChoicePage(ctx, deps, requestId);
       return;
     }
-    await deps.beginUpstreamLogin(ctx, only, { kind: 'cli-authorize', requestId });
+    await beginUpstreamLogin(deps, ctx, only, { kind: 'cli-authorize', requestId });
   });
 
   // Second step when the issuer has several upstreams: the person picked one on the choice page.
@@ -134,6 +146,6 @@ export function registerAuthorize(router: Router, deps: OAuthDeps): void {
       refusePage(ctx, 'It has expired or is incomplete');
       return;
     }
-    await deps.beginUpstreamLogin(ctx, upstream, { kind: 'cli-authorize', requestId });
+    await beginUpstreamLogin(deps, ctx, upstream, { kind: 'cli-authorize', requestId });
   });
 }

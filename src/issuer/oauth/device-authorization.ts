@@ -1,54 +1,47 @@
 import type { Router } from '@koa/router';
-import { randomId } from '../../core/token-format.js';
+import type { IssuerContext } from '../issuer-context.js';
+import { DeviceGrants } from '../models/device-grant.js';
 import { chooseAudience } from './audience.js';
-import type { OAuthDeps } from './deps.js';
-import { type DeviceRecord, deviceKey } from './device-record.js';
 import { endpointURL, OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
 import { generateUserCode } from './user-code.js';
 
-/** Collisions among live user codes are rare (20^8 codes); a few tries make them impossible in practice. */
-const USER_CODE_ATTEMPTS = 5;
-
 /**
  * The device authorization endpoint (RFC 8628 §3.1–3.2): a secret device_code for the CLI to poll
  * with, a short user_code for the person to type on /device, and where to type it.
  */
-export function registerDeviceAuthorization(router: Router, deps: OAuthDeps): void {
+export function registerDeviceAuthorization(router: Router, deps: IssuerContext): void {
   const issuer = deps.issuer;
   router.post(OAUTH_PATHS.deviceAuthorization, async (ctx) => {
     const form = await readOAuthForm(ctx);
-    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     if (requestClientId(ctx, form.params) !== issuer.cli.clientID) {
-      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+      return sendOAuthError(ctx, 'invalid_client', 'unknown client');
     }
     const audience = chooseAudience(issuer, form.params);
-    if (!audience.ok) return sendOAuthError(ctx, 400, 'invalid_target', audience.description);
+    if (!audience.ok) return sendOAuthError(ctx, 'invalid_target', audience.description);
 
+    // Bound before store: a refused request costs the store one counter, never a record.
+    await deps.web.rateLimiter.check(ctx, 'device-authorization', issuer.rateLimit.loginPerMinute);
+    await deps.web.rateLimiter.checkPendingBudget(ctx, issuer);
     const ttl = issuer.cli.deviceCodeTTL;
-    const deviceCode = randomId(32);
-    const key = deviceKey(deviceCode);
-    let userCode: string | undefined;
-    for (let i = 0; i < USER_CODE_ATTEMPTS && !userCode; i++) {
-      const candidate = generateUserCode();
-      if ((await deps.store.getEphemeral('user-code', candidate)) === undefined) userCode = candidate;
-    }
-    if (!userCode) return sendOAuthError(ctx, 503, 'temporarily_unavailable', 'try again');
     const now = deps.clock.now();
-    const record: DeviceRecord = {
-      clientId: issuer.cli.clientID,
-      audience: audience.audience,
-      userCode,
-      status: 'pending',
-      interval: issuer.cli.devicePollInterval,
-      lastPollAt: 0,
-      createdAt: now,
-      expiresAt: now + ttl,
-      requester: { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 200) },
-    };
-    await deps.store.putEphemeral('device', key, record, ttl);
-    await deps.store.putEphemeral('user-code', userCode, key, ttl);
+    const started = await new DeviceGrants(deps.store).start(
+      {
+        clientId: issuer.cli.clientID,
+        audience: audience.audience,
+        interval: issuer.cli.devicePollInterval,
+        createdAt: now,
+        expiresAt: now + ttl,
+        requester: { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 200) },
+      },
+      ttl,
+      generateUserCode,
+    );
+    if (!started) return sendOAuthError(ctx, 'temporarily_unavailable', 'try again');
+    const { deviceCode, record } = started;
+    const userCode = record.userCode;
     const verificationUri = endpointURL(issuer, OAUTH_PATHS.device);
     sendOAuthJson(ctx, {
       device_code: deviceCode,

@@ -2,12 +2,13 @@ import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { isBridgeError } from '../../core/errors.js';
 import { audit } from '../../core/logger.js';
+import type { IssuerContext } from '../issuer-context.js';
+import { beginUpstreamLogin } from '../login/begin-login.js';
+import { DeviceGrants, type FoundDevice } from '../models/device-grant.js';
 import { renderProblemPage } from '../pages/problem-page.js';
 import { readFormBody } from '../web/form-body.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
-import type { OAuthDeps } from './deps.js';
-import type { DeviceRecord } from './device-record.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { normalizeUserCode } from './user-code.js';
 
@@ -19,18 +20,13 @@ import { normalizeUserCode } from './user-code.js';
  * shared by replicas through the store) so codes cannot be guessed (§5.1).
  */
 
-interface Found {
-  deviceId: string;
-  record: DeviceRecord;
-}
-
-function clusterName(deps: OAuthDeps, audience: string): string {
+function clusterName(deps: IssuerContext, audience: string): string {
   return deps.issuer.clusters.find((c) => c.audience === audience)?.name ?? audience;
 }
 
 function entryForm(
   ctx: Koa.Context,
-  deps: OAuthDeps,
+  deps: IssuerContext,
   options: { code?: string; problem?: string; status?: number },
 ): void {
   renderPage(ctx, {
@@ -47,7 +43,7 @@ function entryForm(
   });
 }
 
-function confirmPage(ctx: Koa.Context, deps: OAuthDeps, found: Found): void {
+function confirmPage(ctx: Koa.Context, deps: IssuerContext, found: FoundDevice): void {
   const { record } = found;
   const csrf = deps.web.csrf.token(ctx);
   const minutes = Math.max(0, Math.round((deps.clock.now() - record.createdAt) / 60));
@@ -82,9 +78,9 @@ ${approve}
  */
 async function lookUpSubmittedCode(
   ctx: Koa.Context,
-  deps: OAuthDeps,
+  deps: IssuerContext,
   form: URLSearchParams,
-): Promise<Found | undefined> {
+): Promise<FoundDevice | undefined> {
   if (!deps.web.csrf.verify(ctx, form.get('csrf'))) {
     renderProblemPage(ctx, 'bad-request');
     ctx.status = 403;
@@ -102,9 +98,8 @@ async function lookUpSubmittedCode(
   }
   const typed = form.get('user_code') ?? '';
   const code = normalizeUserCode(typed);
-  const deviceId = code ? await deps.store.getEphemeral<string>('user-code', code) : undefined;
-  const record = deviceId ? await deps.store.getEphemeral<DeviceRecord>('device', deviceId) : undefined;
-  if (!deviceId || !record || record.status !== 'pending') {
+  const found = code ? await new DeviceGrants(deps.store).findPendingByUserCode(code) : undefined;
+  if (!found) {
     entryForm(ctx, deps, {
       code: typed.slice(0, 20),
       status: 400,
@@ -112,7 +107,7 @@ async function lookUpSubmittedCode(
     });
     return undefined;
   }
-  return { deviceId, record };
+  return found;
 }
 
 async function readForm(ctx: Koa.Context): Promise<URLSearchParams | undefined> {
@@ -124,7 +119,7 @@ async function readForm(ctx: Koa.Context): Promise<URLSearchParams | undefined> 
   }
 }
 
-export function registerDevicePage(router: Router, deps: OAuthDeps): void {
+export function registerDevicePage(router: Router, deps: IssuerContext): void {
   router.get(OAUTH_PATHS.device, (ctx) => {
     const code = typeof ctx.query.user_code === 'string' ? ctx.query.user_code.slice(0, 20) : undefined;
     entryForm(ctx, deps, { code });
@@ -143,8 +138,7 @@ export function registerDevicePage(router: Router, deps: OAuthDeps): void {
     const found = await lookUpSubmittedCode(ctx, deps, form);
     if (!found) return;
     if (form.get('decision') === 'deny') {
-      await deps.store.updateEphemeral('device', found.deviceId, { ...found.record, status: 'denied' });
-      await deps.store.takeEphemeral('user-code', found.record.userCode);
+      await new DeviceGrants(deps.store).decide(found.deviceId, 'denied');
       audit(deps.logger, 'device', { result: 'denied' });
       renderPage(ctx, {
         title: 'Sign-in denied',
@@ -157,6 +151,6 @@ export function registerDevicePage(router: Router, deps: OAuthDeps): void {
       renderProblemPage(ctx, 'unknown-upstream');
       return;
     }
-    await deps.beginUpstreamLogin(ctx, upstream, { kind: 'device', deviceId: found.deviceId });
+    await beginUpstreamLogin(deps, ctx, upstream, { kind: 'device', deviceId: found.deviceId });
   });
 }

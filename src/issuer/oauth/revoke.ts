@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router';
 import { audit } from '../../core/logger.js';
 import { isWellFormedCredential } from '../../core/token-format.js';
-import type { OAuthDeps } from './deps.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { noStore, sendOAuthError } from './oauth-error.js';
 import { readOAuthForm, requestClientId } from './request-params.js';
@@ -12,15 +12,15 @@ import { readOAuthForm, requestClientId } from './request-params.js';
  * token was known (§2.2): the endpoint must not tell a caller which tokens exist. `token_type_hint` is
  * not needed: the prefixes tell the kinds apart.
  */
-export function registerRevoke(router: Router, deps: OAuthDeps): void {
+export function registerRevoke(router: Router, deps: IssuerContext): void {
   router.post(OAUTH_PATHS.revoke, async (ctx) => {
     const form = await readOAuthForm(ctx);
-    if (!form.ok) return sendOAuthError(ctx, 400, 'invalid_request', form.description);
+    if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     if (requestClientId(ctx, form.params) !== deps.issuer.cli.clientID) {
-      return sendOAuthError(ctx, 401, 'invalid_client', 'unknown client');
+      return sendOAuthError(ctx, 'invalid_client', 'unknown client');
     }
     const token = form.params.get('token');
-    if (!token) return sendOAuthError(ctx, 400, 'invalid_request', 'token is required');
+    if (!token) return sendOAuthError(ctx, 'invalid_request', 'token is required');
     const session = isWellFormedCredential(token, 'refresh')
       ? await deps.tokens.revokeRefreshToken(token)
       : isWellFormedCredential(token, 'access')

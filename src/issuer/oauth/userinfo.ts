@@ -1,14 +1,14 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
-import type { AccessTokenRecord } from '../../store/index.js';
-import { decideTokenReview } from '../../verifier/index.js';
-import type { OAuthDeps } from './deps.js';
+import { decideAccessToken } from '../../tokens/index.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
 import { noStore } from './oauth-error.js';
 
 /**
  * The userinfo endpoint, for `kube-oidc-bridge whoami`: presents the Bearer access token and gets the
- * identity the verifier would report for it (same decision code, same mapping rules), plus the
+ * identity the verifier would report for it (the shared decision of tokens/access-decision.ts, same
+ * mapping rules), plus the
  * token's audiences and expiry. An invalid token gets 401 with an RFC 6750 §3 challenge.
  */
 function bearer(ctx: Koa.Context): string | undefined {
@@ -23,26 +23,18 @@ function challenge(ctx: Koa.Context, description: string): void {
   ctx.body = { error: 'invalid_token', error_description: description };
 }
 
-export function registerUserinfo(router: Router, deps: OAuthDeps): void {
+export function registerUserinfo(router: Router, deps: IssuerContext): void {
   const handler = async (ctx: Koa.Context) => {
     const token = bearer(ctx);
     if (!token) return challenge(ctx, 'a Bearer access token is required');
-    let record: AccessTokenRecord | undefined;
-    const decision = await decideTokenReview(
-      { apiVersion: 'authentication.k8s.io/v1', token, audiences: [] },
-      {
-        lookupAccessToken: async (t) => {
-          const found = await deps.tokens.lookupAccessToken(t);
-          if (found.status === 'valid') record = found.record;
-          return found;
-        },
-        mapping: deps.mapping,
-        audiences: deps.issuer.clusters.map((c) => c.audience),
-      },
-    );
-    if (!decision.status.authenticated || !record)
-      return challenge(ctx, `token not accepted (${decision.result})`);
-    const user = decision.status.user;
+    const decision = await decideAccessToken(token, [], {
+      lookupAccessToken: (t) => deps.tokens.lookupAccessToken(t),
+      mapping: deps.mapping,
+      audiences: deps.issuer.clusters.map((c) => c.audience),
+    });
+    if (decision.result !== 'authenticated') return challenge(ctx, `token not accepted (${decision.result})`);
+    const { record } = decision;
+    const user = decision.user;
     noStore(ctx);
     ctx.body = {
       sub: user.uid ?? user.username,

@@ -94,7 +94,7 @@ ${problem.reference && reference ? html`<p class="muted">Reference: <code>${refe
 const KIND_BY_CODE: Partial<Record<ErrorCode, ProblemKind>> = {
   ERR_OAUTH: 'idp-error',
   ERR_UPSTREAM: 'idp-error',
-  ERR_LOGIN_STATE: 'login-expired',
+  ERR_SESSION_ENDED: 'login-expired',
   ERR_RATE_LIMITED: 'rate-limited',
   ERR_STORE_UNAVAILABLE: 'unavailable',
   ERR_NOT_FOUND: 'unknown-upstream',
@@ -117,7 +117,14 @@ export function problemPages(logger: Logger): Koa.Middleware {
     } catch (err) {
       const kind = (isBridgeError(err) && KIND_BY_CODE[err.code]) || 'internal';
       const reference = problemReference();
-      const level = kind === 'internal' || kind === 'unavailable' || kind === 'idp-error' ? 'error' : 'warn';
+      // A rate-limit refusal is counted (kob_rate_limited_total), not logged per request: a flood
+      // must not flood the logs too.
+      const level =
+        kind === 'internal' || kind === 'unavailable' || kind === 'idp-error'
+          ? 'error'
+          : kind === 'rate-limited'
+            ? 'debug'
+            : 'warn';
       logger[level]({ err, reference, method: ctx.method, path: ctx.path }, `page request failed: ${kind}`);
       renderProblemPage(ctx, kind, reference);
     }

@@ -9,7 +9,8 @@ import { setupCommand, staticTokenKubeconfig } from './cluster-setup.js';
 export interface ResultPageInput {
   user: UserInfo;
   upstreamLabel: string;
-  token: string;
+  /** One token per cluster (by name), each for that cluster's audience only. */
+  tokens: { cluster: string; token: string }[];
   expiresAt: number;
   now: number;
   issuerURL: string;
@@ -23,14 +24,20 @@ function copyable(id: string, label: string, text: string, className = '') {
 }
 
 /**
- * The result of a browser sign-in: who the cluster will see (mapped as the verifier maps), the token
- * and its expiry, the plugin setup command and a static-token kubeconfig per cluster, and sign-out.
+ * The result of a browser sign-in: who the cluster will see (mapped as the verifier maps), per cluster
+ * its own token (valid there only) with a static-token kubeconfig and the plugin setup command, the
+ * expiry, and sign-out. With one cluster the token keeps the plain `token` id.
  * Served with `Cache-Control: no-store` (securityHeaders) because it shows a bearer token.
  */
 export function renderResultPage(ctx: Koa.Context, input: ResultPageInput): void {
   const { user } = input;
   const expiry = new Date(input.expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const remaining = formatDuration(Math.max(0, input.expiresAt - input.now));
+  const single = input.clusters.length === 1;
+  const clusters = input.clusters.flatMap((cluster) => {
+    const token = input.tokens.find((t) => t.cluster === cluster.name)?.token;
+    return token === undefined ? [] : [{ cluster, token }];
+  });
   renderPage(ctx, {
     title: 'You are signed in',
     script: true,
@@ -47,9 +54,13 @@ export function renderResultPage(ctx: Koa.Context, input: ResultPageInput): void
 </dl>
 </section>
 <section aria-labelledby="token-heading">
-<h2 id="token-heading">Your token</h2>
-<p>Valid until <time datetime="${expiry}">${expiry}</time> (${remaining} from now). Treat it like a password.</p>
-${copyable('token', 'token', input.token, 'wrap')}
+<h2 id="token-heading">${single ? 'Your token' : 'Your tokens'}</h2>
+<p>Valid until <time datetime="${expiry}">${expiry}</time> (${remaining} from now). Treat ${single ? 'it' : 'each'} like a password.${single ? '' : ' Each works on its own cluster only.'}</p>
+${clusters.map(({ cluster, token }) =>
+  single
+    ? copyable('token', 'token', token, 'wrap')
+    : html`<h3>${cluster.name}</h3>${copyable(`token-${cluster.name}`, `token for ${cluster.name}`, token, 'wrap')}`,
+)}
 </section>
 <section aria-labelledby="plugin-heading">
 <h2 id="plugin-heading">Set up automatic sign-in (recommended)</h2>
@@ -58,8 +69,8 @@ ${input.clusters.map((c) => html`<h3>${c.name}</h3>${copyable(`setup-${c.name}`,
 </section>
 <section aria-labelledby="kubeconfig-heading">
 <h2 id="kubeconfig-heading">Or use this token directly</h2>
-<p>A kubeconfig with the token above. It stops working when the token expires.</p>
-${input.clusters.map((c) => html`<h3>${c.name}</h3>${copyable(`kubeconfig-${c.name}`, `kubeconfig for ${c.name}`, staticTokenKubeconfig(c, user.username, input.token))}`)}
+<p>A kubeconfig with the cluster's token above. It stops working when the token expires.</p>
+${clusters.map(({ cluster, token }) => html`<h3>${cluster.name}</h3>${copyable(`kubeconfig-${cluster.name}`, `kubeconfig for ${cluster.name}`, staticTokenKubeconfig(cluster, user.username, token))}`)}
 </section>
 <section aria-labelledby="signout-heading">
 <h2 id="signout-heading">Sign out</h2>

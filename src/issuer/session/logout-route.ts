@@ -1,17 +1,17 @@
 import type Koa from 'koa';
 import { audit } from '../../core/logger.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { renderProblemPage } from '../pages/problem-page.js';
 import { renderStartPage } from '../pages/start-page.js';
 import { readFormBody } from '../web/form-body.js';
 import { clearWebSession, readWebSession } from './web-session-cookie.js';
-import type { WebSessionDeps } from './web-session-deps.js';
 
 /**
  * `POST /logout` (CSRF-protected): revokes the browser's session at the store — every token of this
  * sign-in stops working at the next review the apiserver does not answer from its cache — and
  * clears the session cookie.
  */
-export function logoutRoute(deps: WebSessionDeps) {
+export function logoutRoute(deps: IssuerContext) {
   return async (ctx: Koa.Context): Promise<void> => {
     const form = await readFormBody(ctx.req);
     if (!deps.web.csrf.verify(ctx, form.get('csrf'))) {

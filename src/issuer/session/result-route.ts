@@ -1,14 +1,14 @@
 import type Koa from 'koa';
 import type { UserInfo } from '../../core/identity.js';
 import type { SessionRecord } from '../../store/index.js';
+import type { IssuerContext } from '../issuer-context.js';
 import { renderProblemPage } from '../pages/problem-page.js';
 import { renderResultPage } from '../pages/result-page.js';
 import { renderStartPage } from '../pages/start-page.js';
 import { clearWebSession, readWebSession } from './web-session-cookie.js';
-import type { WebSessionDeps } from './web-session-deps.js';
 
 /** The identity the verifier derives from a session, with the same rules (docs/design.md §4). */
-function userAsVerifierSees(deps: WebSessionDeps, session: SessionRecord): UserInfo | undefined {
+function userAsVerifierSees(deps: IssuerContext, session: SessionRecord): UserInfo | undefined {
   const identity = session.identity;
   const outcome =
     identity.kind === 'claims'
@@ -21,7 +21,7 @@ function userAsVerifierSees(deps: WebSessionDeps, session: SessionRecord): UserI
  * `GET /result`: the page after a browser sign-in, rebuilt from the sealed session cookie and the live
  * session (so a revoked session shows the start page again, never a dead token).
  */
-export function resultRoute(deps: WebSessionDeps) {
+export function resultRoute(deps: IssuerContext) {
   return async (ctx: Koa.Context): Promise<void> => {
     const now = deps.clock.now();
     const cookie = readWebSession(ctx, deps.web, now);
@@ -44,7 +44,7 @@ export function resultRoute(deps: WebSessionDeps) {
     renderResultPage(ctx, {
       user,
       upstreamLabel: upstream?.displayName ?? cookie.upstream,
-      token: cookie.token,
+      tokens: cookie.tokens,
       expiresAt: cookie.expiresAt,
       now,
       issuerURL: deps.web.publicURL.href.replace(/\/$/, ''),

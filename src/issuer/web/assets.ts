@@ -67,7 +67,9 @@ export const COPY_SCRIPT_URL = `/assets/copy.js?v=${VERSION}`;
 export function createAssetRouter(): Router {
   const router = new Router();
   router.get('/assets/:name', (ctx) => {
-    const asset = ASSETS[ctx.params['name'] ?? ''];
+    const name = ctx.params['name'] ?? '';
+    // Own keys only: `constructor`, `__proto__`… must not reach Object.prototype.
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
     if (!asset) return;
     ctx.type = asset.type;
     ctx.set('Cache-Control', 'public, max-age=86400');

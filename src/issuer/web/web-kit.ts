@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { IssuerConfig } from '../../config/index.js';
 import { ConfigError } from '../../core/errors.js';
+import type { Metrics } from '../../http/index.js';
 import { isLoopbackHttp } from '../../http/loopback-url.js';
 import type { TokenStore } from '../../store/index.js';
 import { MIN_KEY_BYTES, SecretBox } from '../upstream/secret-box.js';
@@ -24,7 +25,11 @@ export interface WebKit {
   absoluteURL(path: string): string;
 }
 
-export function createWebKit(issuer: IssuerConfig, store: TokenStore): WebKit {
+export function createWebKit(
+  issuer: IssuerConfig,
+  store: TokenStore,
+  metrics: Pick<Metrics, 'rateLimited'>,
+): WebKit {
   const publicURL = new URL(issuer.publicURL);
   if (publicURL.protocol !== 'https:' && !isLoopbackHttp(publicURL)) {
     throw new ConfigError([
@@ -48,7 +53,7 @@ export function createWebKit(issuer: IssuerConfig, store: TokenStore): WebKit {
     cookies,
     csrf: new CsrfGuard(csrfKey, cookies, publicURL.origin),
     cookieBox: new SecretBox(secret, 'cookie', 'issuer.cookieSecret'),
-    rateLimiter: new RateLimiter(store),
+    rateLimiter: new RateLimiter(store, metrics),
     absoluteURL: (path) => `${base}${path}`,
   };
 }
