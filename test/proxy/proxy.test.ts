@@ -220,14 +220,14 @@ describe('refusals are Status objects, as the apiserver gives them', () => {
     expect(upstream.seen.length).toBe(seenBefore);
   });
 
-  it('401 for an expired token (the store re-checks expiry and no longer returns it: result unknown)', async () => {
+  it('401 for an expired token (result expired: the token service, not the store, owns expiry)', async () => {
     const token = await mint(alice, [PROXY_AUDIENCE], 60);
     expect((await get('/version', { token })).status).toBe(200);
     clock.advance(61);
-    const before = await proxyCount('unknown');
+    const before = await proxyCount('expired');
     const answer = await get('/version', { token });
     expect(answer.status).toBe(401);
-    expect(await proxyCount('unknown')).toBe(before + 1);
+    expect(await proxyCount('expired')).toBe(before + 1);
   });
 });
 
