@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackReceiver } from '../../src/cli/plugin/loopback-server.js';
-import { parseConfig } from '../../src/config/index.js';
+import { loadConfigFile } from '../../src/config/index.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
@@ -9,6 +12,7 @@ import { type GraphStandIn, manyGraphGroups, startGraphStandIn } from '../suppor
 import { freePort } from '../support/free-port.js';
 import { HttpBrowser, signInThroughIdp, startTestIdp, type TestIdp } from '../support/oidc-provider.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { runCliCaptured } from '../support/run-cli.js';
 
 /**
  * Groups that do not fit in the token, end to end: oidc-provider issues Entra-style overage ID tokens
@@ -35,6 +39,8 @@ let services: RunningServices;
 let issuerURL: string;
 let client: oidc.Configuration;
 const logs: string[] = [];
+let workDir: string;
+let configFile: string;
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -50,41 +56,43 @@ beforeAll(async () => {
   // Graph accepts the upstream access tokens the provider really issued, and knows whose they are.
   const accessTokens = (idp.provider as unknown as ProviderTokens).AccessToken;
   graph = await startGraphStandIn(async (token) => (await accessTokens.find(token))?.accountId);
-  const config = parseConfig(
-    {
-      store: { redis: { url: redis.url, keyPrefix: 'kob-dir:' } },
-      issuer: {
-        listen: `127.0.0.1:${port}`,
-        publicURL: issuerURL,
-        cookieSecret: 'cookie-secret-for-tests-0123456789abcdef',
-        encryptionKey: 'encryption-key-for-tests-0123456789abcdef',
-        clusters: [{ name: 'dev', audience: AUDIENCE }],
-        upstreams: [
-          {
-            name: 'entra',
-            issuer: idp.issuer,
-            clientID: 'bridge',
-            clientSecret: 'bridge-secret',
-            scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
-            allowInsecureRequests: true,
-            groups: {
-              from: 'microsoftGraph',
-              microsoftGraph: { endpoint: graph.endpoint, groupNames: 'displayName' },
-              filter: { prefixes: ['k8s-'] },
-            },
+  const input = {
+    store: { redis: { url: redis.url, keyPrefix: 'kob-dir:' } },
+    issuer: {
+      listen: `127.0.0.1:${port}`,
+      publicURL: issuerURL,
+      cookieSecret: 'cookie-secret-for-tests-0123456789abcdef',
+      encryptionKey: 'encryption-key-for-tests-0123456789abcdef',
+      clusters: [{ name: 'dev', audience: AUDIENCE }],
+      upstreams: [
+        {
+          name: 'entra',
+          issuer: idp.issuer,
+          clientID: 'bridge',
+          clientSecret: 'bridge-secret',
+          scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+          allowInsecureRequests: true,
+          groups: {
+            from: 'microsoftGraph',
+            microsoftGraph: { endpoint: graph.endpoint, groupNames: 'displayName' },
+            filter: { prefixes: ['k8s-'] },
           },
-        ],
-        rateLimit: { loginPerMinute: 1000 },
-      },
-      mapping: {
-        claimMappings: {
-          username: { claim: 'email', prefix: '' },
-          groups: { claim: 'groups', prefix: 'oidc:' },
         },
+      ],
+      rateLimit: { loginPerMinute: 1000 },
+    },
+    mapping: {
+      claimMappings: {
+        username: { claim: 'email', prefix: '' },
+        groups: { claim: 'groups', prefix: 'oidc:' },
       },
     },
-    { env: {}, baseDir: process.cwd() },
-  );
+  };
+  // The same file serves the issuer and the admin's `mapping explain`.
+  workDir = mkdtempSync(join(tmpdir(), 'kob-directory-'));
+  configFile = join(workDir, 'config.yaml');
+  writeFileSync(configFile, JSON.stringify(input));
+  const config = loadConfigFile(configFile, {});
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => logs.push(line) } });
   services = await startServices(config, { env: {}, logger, clock: systemClock });
   client = await oidc.discovery(new URL(issuerURL), 'kube-oidc-bridge', undefined, oidc.None(), {
@@ -96,6 +104,7 @@ afterAll(async () => {
   await services?.close();
   await Promise.all([graph?.close(), idp?.close()]);
   await redis?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 /** The CLI's code flow (PKCE, loopback redirect) with a person signing in at the IdP. */
@@ -194,5 +203,27 @@ describe('directory groups through a real login', () => {
     }
     expect(largest).toBeGreaterThan(0);
     expect(largest).toBeLessThan(2048);
+  });
+
+  it('mapping explain --session shows where each group came from and what the filter dropped', async () => {
+    graph.groups.set('erin', [...manyGraphGroups(7), { id: 'id-dev', displayName: 'k8s-dev' }]);
+    const { tokens } = await cliLogin({ username: 'erin', password: 'erin-password' });
+    const found = await services.tokens.lookupAccessToken(tokens!.access_token);
+    if (found.status !== 'valid') throw new Error(`token is ${found.status}`);
+    const run = await runCliCaptured(
+      ['mapping', 'explain', '--config', configFile, '--session', found.record.sessionId, '--output', 'json'],
+      { cwd: workDir, env: {} },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const explained = JSON.parse(run.stdout);
+    expect(explained.user.groups).toEqual(['oidc:k8s-dev']);
+    expect(explained.groupSources).toEqual({ groups: { 'k8s-dev': 'microsoftGraph' }, droppedByFilter: 7 });
+    const text = await runCliCaptured(
+      ['mapping', 'explain', '--config', configFile, '--session', found.record.sessionId],
+      { cwd: workDir, env: {} },
+    );
+    expect(text.stdout).toContain('k8s-dev  (microsoftGraph)');
+    expect(text.stdout).toContain("7 dropped by the upstream's group filter");
   });
 });
