@@ -69,7 +69,7 @@ export const upstreamGroupsSchema = z
     /** Applied before anything is stored; groups it drops never reach the session. */
     filter: groupFilterSchema.optional(),
     /** Most groups a session may hold after the filter; more refuses the login (never a silent cut). */
-    maxGroups: z.number().int().positive().max(MAX_SESSION_GROUPS).default(500),
+    maxGroups: z.number().int().positive().max(MAX_SESSION_GROUPS).default(1000),
     /** Time budget for all directory requests of one login or refresh. */
     timeout: duration.default(10),
   })
