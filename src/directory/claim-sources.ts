@@ -7,8 +7,10 @@ export type UpstreamJwtVerifier = (jwt: string) => Promise<Record<string, unknow
 export interface ClaimSourceDeps {
   budget: LookupBudget;
   verifyJwt: UpstreamJwtVerifier;
-  /** The upstream access token, sent to a distributed source that names no token of its own. */
+  /** The upstream access token, sent to a distributed source on the issuer's origin that names no token of its own. */
   upstreamAccessToken?: string | undefined;
+  /** The upstream's issuer: a distributed endpoint on its origin is trusted as much as userinfo. */
+  issuer?: string | undefined;
 }
 
 /** A claim found through `_claim_sources`, and how. */
@@ -80,19 +82,26 @@ async function readSource(
   if (typeof endpoint !== 'string') {
     throw lookupFailed('about:invalid', `the claims source "${sourceName}" has neither JWT nor endpoint`);
   }
-  const token =
-    typeof source['access_token'] === 'string' ? source['access_token'] : deps.upstreamAccessToken;
+  // The endpoint is named by the upstream, but the user's access token and unsigned answers are
+  // trusted only from the issuer's own origin (as userinfo is): anywhere else a source must bring its
+  // own access_token, and its answer must be a JWT signed with the upstream's keys.
+  const onIssuerOrigin = sameOrigin(endpoint, deps.issuer);
+  const ownToken = typeof source['access_token'] === 'string' ? source['access_token'] : undefined;
+  const token = ownToken ?? (onIssuerOrigin ? deps.upstreamAccessToken : undefined);
   const response = await getHonouringThrottle(deps.budget, endpoint, {
     accept: 'application/jwt, application/json',
     ...(token ? { authorization: `Bearer ${token}` } : {}),
   });
   if (response.status !== 200) throw lookupFailed(endpoint, `HTTP ${response.status}`);
   const body = response.body.trim();
-  // Core §5.6.2 has the endpoint answer a JWT; plain JSON is accepted too, fetched over TLS from the
-  // endpoint the signed ID token named.
-  const payload = JWT_SHAPE.test(body)
-    ? await verified(deps, endpoint, body)
-    : parseJsonObject(endpoint, body);
+  if (JWT_SHAPE.test(body)) return { payload: await verified(deps, endpoint, body), via: 'distributed' };
+  if (!onIssuerOrigin) {
+    throw lookupFailed(
+      endpoint,
+      "a claims endpoint off the issuer's origin must answer a JWT signed by the upstream",
+    );
+  }
+  const payload = parseJsonObject(endpoint, body);
   return { payload, via: 'distributed' };
 }
 
@@ -105,5 +114,14 @@ async function verified(deps: ClaimSourceDeps, where: string, jwt: string): Prom
       `the claims JWT did not verify with the upstream's keys (${(err as Error).message})`,
       err,
     );
+  }
+}
+
+function sameOrigin(url: string, issuer: string | undefined): boolean {
+  if (issuer === undefined) return false;
+  try {
+    return new URL(url).origin === new URL(issuer).origin;
+  } catch {
+    return false;
   }
 }

@@ -84,7 +84,12 @@ export async function resolveUpstreamGroups(
     const skip = settings.from === 'microsoftGraph' ? settings.claim : undefined;
     const wanted = input.wanted.filter((name) => name !== skip);
     const sourced = await resolveClaimSources(
-      { budget, verifyJwt: deps.verifyJwt, upstreamAccessToken: input.upstreamAccessToken },
+      {
+        budget,
+        verifyJwt: deps.verifyJwt,
+        upstreamAccessToken: input.upstreamAccessToken,
+        issuer: typeof claims['iss'] === 'string' ? claims['iss'] : undefined,
+      },
       claims,
       wanted,
     );

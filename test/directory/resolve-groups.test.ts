@@ -330,6 +330,7 @@ describe('OIDC distributed and aggregated claims', () => {
       settings: DEFAULT_GROUP_SETTINGS,
       wanted: ['sub', 'groups', 'department'],
       claims: {
+        iss: claimsSource.url,
         sub: 'alice',
         _claim_names: { groups: 'src1', department: 'src1' },
         _claim_sources: { src1: { endpoint: claimsSource.endpoint, access_token: 'source-token' } },
@@ -344,12 +345,13 @@ describe('OIDC distributed and aggregated claims', () => {
     expect(claimsSource.requests[0]?.authorization).toBe('Bearer source-token');
   });
 
-  it('a distributed source without its own token is sent the upstream access token', async () => {
+  it("a distributed source on the issuer's origin without its own token is sent the upstream access token", async () => {
     claimsSource.claimsFor.set(USER_TOKEN, { groups: ['via-upstream-token'] });
     const { claims } = await resolveUpstreamGroups(deps(), {
       settings: DEFAULT_GROUP_SETTINGS,
       wanted: ['groups'],
       claims: {
+        iss: claimsSource.url,
         sub: 'alice',
         _claim_names: { groups: 's' },
         _claim_sources: { s: { endpoint: claimsSource.endpoint } },
@@ -358,6 +360,44 @@ describe('OIDC distributed and aggregated claims', () => {
       upstreamAccessToken: USER_TOKEN,
     });
     expect(claims['groups']).toEqual(['via-upstream-token']);
+  });
+
+  it("the upstream access token is never sent to a distributed endpoint off the issuer's origin", async () => {
+    claimsSource.claimsFor.set(USER_TOKEN, { groups: ['system:masters'] });
+    await expect(
+      resolveUpstreamGroups(deps(), {
+        settings: DEFAULT_GROUP_SETTINGS,
+        wanted: ['groups'],
+        claims: {
+          iss: ISSUER,
+          sub: 'alice',
+          _claim_names: { groups: 's' },
+          _claim_sources: { s: { endpoint: claimsSource.endpoint } },
+        },
+        directSource: 'token',
+        upstreamAccessToken: USER_TOKEN,
+      }),
+    ).rejects.toThrow(/HTTP 401/);
+    expect(claimsSource.requests).toHaveLength(1);
+    expect(claimsSource.requests[0]?.authorization).toBeUndefined();
+  });
+
+  it("a distributed endpoint off the issuer's origin must answer a JWT signed by the upstream", async () => {
+    const source = { endpoint: claimsSource.endpoint, access_token: 'source-token' };
+    const input = {
+      settings: DEFAULT_GROUP_SETTINGS,
+      wanted: ['groups'],
+      claims: { iss: ISSUER, sub: 'alice', _claim_names: { groups: 's' }, _claim_sources: { s: source } },
+      directSource: 'token' as const,
+    };
+    claimsSource.claimsFor.set('source-token', { groups: ['system:masters'] });
+    await expect(resolveUpstreamGroups(deps(), input)).rejects.toThrow(
+      /off the issuer's origin must answer a JWT signed by the upstream/,
+    );
+    claimsSource.claimsFor.set('source-token', await aggregatedJwt({ groups: ['signed-group'] }));
+    const { claims, resolution } = await resolveUpstreamGroups(deps(), input);
+    expect(claims['groups']).toEqual(['signed-group']);
+    expect(resolution.sources).toEqual(['distributed']);
   });
 
   it('aggregated claim signed by the upstream is taken', async () => {

@@ -201,13 +201,16 @@ export async function startOktaStandIn(apiToken = 'okta-api-token-for-tests'): P
 export interface ClaimsSourceStandIn extends DirectoryStandIn {
   /** The distributed claims endpoint (`_claim_sources.*.endpoint`). */
   endpoint: string;
-  /** What the endpoint answers for each access token it accepts. */
-  claimsFor: Map<string, Record<string, unknown>>;
+  /** What the endpoint answers for each access token it accepts: JSON claims, or a JWT string. */
+  claimsFor: Map<string, Record<string, unknown> | string>;
 }
 
-/** A distributed claims endpoint (OIDC Core §5.6.2) answering JSON claims for known access tokens. */
+/**
+ * A distributed claims endpoint (OIDC Core §5.6.2) answering, for known access tokens, JSON claims
+ * or a signed JWT (`application/jwt`).
+ */
 export async function startClaimsSourceStandIn(): Promise<ClaimsSourceStandIn> {
-  const claimsFor = new Map<string, Record<string, unknown>>();
+  const claimsFor = new Map<string, Record<string, unknown> | string>();
   const { server, base, state } = await serve((req, res) => {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const claims = token ? claimsFor.get(token) : undefined;
@@ -215,7 +218,8 @@ export async function startClaimsSourceStandIn(): Promise<ClaimsSourceStandIn> {
       res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
       return;
     }
-    json(res, 200, claims);
+    if (typeof claims === 'string') res.writeHead(200, { 'content-type': 'application/jwt' }).end(claims);
+    else json(res, 200, claims);
   });
   return { ...standIn(server, base, state), endpoint: `${base}/claims`, claimsFor };
 }
