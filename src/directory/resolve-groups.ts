@@ -120,8 +120,13 @@ export async function resolveUpstreamGroups(
   }
   delete claims['_claim_names'];
   delete claims['_claim_sources'];
-  if (found.length > 0 || claims[settings.claim] !== undefined) claims[settings.claim] = resolution.groups;
-  claims[GROUP_SOURCES_CLAIM] = encodeSources(resolution);
+  // Provenance only beside groups: a user without any stores nothing extra, and a claim of that name
+  // sent by the upstream itself is never taken for ours.
+  delete claims[GROUP_SOURCES_CLAIM];
+  if (found.length > 0 || claims[settings.claim] !== undefined) {
+    claims[settings.claim] = resolution.groups;
+    claims[GROUP_SOURCES_CLAIM] = encodeSources(resolution);
+  }
   return { claims, resolution };
 }
 

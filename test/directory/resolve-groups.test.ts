@@ -453,6 +453,29 @@ describe('OIDC distributed and aggregated claims', () => {
   });
 });
 
+describe('provenance claim', () => {
+  it('a user without groups stores no provenance, and one sent by the upstream is never kept', async () => {
+    const { claims } = await resolveUpstreamGroups(deps(), {
+      settings: DEFAULT_GROUP_SETTINGS,
+      wanted: ['sub', 'groups'],
+      claims: { sub: 'alice', kob_group_sources: 'gggg/0' },
+      directSource: 'token',
+    });
+    expect(claims).toEqual({ sub: 'alice' });
+  });
+
+  it('token groups get provenance in the configured claim, replacing what the upstream sent', async () => {
+    const { claims } = await resolveUpstreamGroups(deps(), {
+      settings: { ...DEFAULT_GROUP_SETTINGS, claim: 'roles' },
+      wanted: ['sub', 'roles'],
+      claims: { sub: 'alice', roles: ['dev', 'ops'], kob_group_sources: 'gg/9' },
+      directSource: 'token',
+    });
+    expect(claims['roles']).toEqual(['dev', 'ops']);
+    expect(claims['kob_group_sources']).toBe('tt/0');
+  });
+});
+
 describe('filter and size', () => {
   it('filter keeps the session small: 5,000 directory groups, only the k8s- ones kept', async () => {
     const all = manyGraphGroups(5000);
