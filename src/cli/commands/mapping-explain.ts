@@ -84,7 +84,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new UsageError(`--upstream: unknown upstream "${upstream}" (known: ${known})`);
   }
   const explanation = explainMapping(set, claims, upstream);
-  const provenance = groupProvenance(claims);
+  const groupsClaim = config.issuer?.upstreams.find((u) => u.name === upstream)?.groups?.claim ?? 'groups';
+  const provenance = groupProvenance(claims, groupsClaim);
   io.stdout.write(
     output === 'json'
       ? `${JSON.stringify({ ...toJson(explanation), ...(provenance ? { groupSources: provenance } : {}) }, null, 2)}\n`
@@ -117,9 +118,10 @@ interface GroupProvenanceView {
   droppedByFilter: number;
 }
 
-function groupProvenance(claims: Claims): GroupProvenanceView | undefined {
+/** Pairs the upstream's groups claim (`groups.claim`, `groups` by default) with its provenance. */
+function groupProvenance(claims: Claims, groupsClaim: string): GroupProvenanceView | undefined {
   const decoded = decodeSources(claims[GROUP_SOURCES_CLAIM]);
-  const groups = claims['groups'];
+  const groups = claims[groupsClaim];
   if (!decoded || !Array.isArray(groups)) return undefined;
   const view: GroupProvenanceView = { groups: {}, droppedByFilter: decoded.dropped };
   groups.forEach((group, i) => {
