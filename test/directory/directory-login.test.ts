@@ -169,6 +169,31 @@ describe('directory groups through a real login', () => {
     expect(await groupsOf(refreshed.access_token)).toEqual(['k8s-dev']);
   });
 
+  it('Graph down at refresh: a retryable outage, never a session with groups lost', async () => {
+    graph.groups.set('erin', [{ id: 'id-dev', displayName: 'k8s-dev' }]);
+    const { tokens } = await cliLogin({ username: 'erin', password: 'erin-password' });
+    graph.failWith(503);
+    try {
+      const failed = await oidc
+        .refreshTokenGrant(client, tokens!.refresh_token!, { audience: AUDIENCE })
+        .then(
+          () => undefined,
+          (err: { cause?: unknown }) => err.cause,
+        );
+      expect(failed).toBeInstanceOf(Response);
+      const response = failed as Response;
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    } finally {
+      graph.failWith(undefined);
+    }
+    expect(await groupsOf(tokens!.access_token)).toEqual(['k8s-dev']);
+    // Graph is back: the same refresh token still works, and the groups are complete.
+    const refreshed = await oidc.refreshTokenGrant(client, tokens!.refresh_token!, { audience: AUDIENCE });
+    expect(await groupsOf(refreshed.access_token)).toEqual(['k8s-dev']);
+  });
+
   it('Graph down: the login is refused with a clear message, and nothing is minted', async () => {
     graph.failWith(503);
     try {
