@@ -10,9 +10,13 @@ export interface MicrosoftGraphSettings {
 
 /**
  * The signed-in user's groups from Microsoft Graph, nested memberships included
- * (`/me/transitiveMemberOf/microsoft.graph.group`), read with the user's own upstream access token
- * (delegated `GroupMember.Read.All`), following `@odata.nextLink` and honouring `Retry-After`.
+ * (`/me/transitiveMemberOf`), read with the user's own upstream access token (delegated
+ * `GroupMember.Read.All`), following `@odata.nextLink` and honouring `Retry-After`. No OData cast and
+ * no `ConsistencyLevel: eventual`: the cast is an advanced query (it needs both, and `$count`), which
+ * reads an index that may lag behind the directory; a membership removed must be gone at the next
+ * refresh. Directory roles and administrative units in the answer are skipped by their `@odata.type`.
  * @see https://learn.microsoft.com/graph/api/user-list-transitivememberof
+ * @see https://learn.microsoft.com/graph/aad-advanced-queries
  */
 export async function microsoftGraphGroups(
   budget: LookupBudget,
@@ -20,13 +24,16 @@ export async function microsoftGraphGroups(
   accessToken: string | undefined,
 ): Promise<string[]> {
   const base = settings.endpoint.replace(/\/+$/, '');
-  const first = `${base}/me/transitiveMemberOf/microsoft.graph.group?$select=id,displayName&$top=999`;
+  // 999 is the largest page Graph serves for directory objects.
+  const first = `${base}/me/transitiveMemberOf?$select=id,displayName&$top=999`;
   if (!accessToken) throw lookupFailed(first, 'the upstream returned no access token to call Graph with');
-  const headers = { authorization: `Bearer ${accessToken}`, consistencylevel: 'eventual' };
+  const headers = { authorization: `Bearer ${accessToken}` };
   return readAllPages(budget, first, headers, (url, status, _headers, body) =>
     parseGraphPage(url, status, body, settings.groupNames),
   );
 }
+
+const GROUP_TYPE = '#microsoft.graph.group';
 
 function parseGraphPage(
   url: string,
@@ -48,7 +55,10 @@ function parseGraphPage(
   if (!Array.isArray(items)) throw lookupFailed(url, 'the page has no value array');
   const groups: string[] = [];
   for (const item of items) {
-    const name = (item as Record<string, unknown> | null)?.[groupNames];
+    const type = (item as Record<string, unknown> | null)?.['@odata.type'];
+    if (typeof type !== 'string') throw lookupFailed(url, 'a directory object has no @odata.type');
+    if (type !== GROUP_TYPE) continue;
+    const name = (item as Record<string, unknown>)[groupNames];
     if (typeof name !== 'string' || name === '') throw lookupFailed(url, `a group has no ${groupNames}`);
     groups.push(name);
   }

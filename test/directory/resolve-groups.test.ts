@@ -132,6 +132,25 @@ describe('Microsoft Graph (Entra ID overage)', () => {
     expect(claims['groups']).toEqual(['team-00001', 'team-00002']);
   });
 
+  it('only groups are kept, read without the eventually consistent advanced query', async () => {
+    graph.groups.set('alice-oid', [
+      { id: 'id-dev', displayName: 'k8s-dev' },
+      { id: 'id-reader', displayName: 'Global Reader', type: 'directoryRole' },
+      { id: 'id-unit', displayName: 'EMEA', type: 'administrativeUnit' },
+    ]);
+    const { claims } = await resolveUpstreamGroups(deps(), {
+      settings: settings({ from: 'microsoftGraph', microsoftGraph: { endpoint: graph.endpoint } }),
+      wanted: ['groups'],
+      claims: entraOverage,
+      directSource: 'token',
+      upstreamAccessToken: USER_TOKEN,
+    });
+    expect(claims['groups']).toEqual(['id-dev']);
+    expect(graph.requests).toHaveLength(1);
+    expect(graph.requests[0]?.path).toMatch(/^GET \/v1\.0\/me\/transitiveMemberOf\?/);
+    expect(graph.requests[0]?.consistencyLevel).toBeUndefined();
+  });
+
   it('paging over 5,000 groups: every page followed, every group kept', async () => {
     graph.groups.set('alice-oid', manyGraphGroups(5000));
     const { claims } = await resolveUpstreamGroups(deps(), {
@@ -218,7 +237,7 @@ describe('Microsoft Graph (Entra ID overage)', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          value: [{ id: 'g1', displayName: 'g1' }],
+          value: [{ '@odata.type': '#microsoft.graph.group', id: 'g1', displayName: 'g1' }],
           '@odata.nextLink': 'http://127.0.0.2:9/steal',
         }),
       );

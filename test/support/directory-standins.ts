@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
  */
 export interface DirectoryStandIn {
   url: string;
-  /** `METHOD path?query` and the authorization header of every request, in order. */
-  requests: Array<{ path: string; authorization: string | undefined }>;
+  /** `METHOD path?query`, the authorization and ConsistencyLevel headers of every request, in order. */
+  requests: Array<{ path: string; authorization: string | undefined; consistencyLevel?: string | undefined }>;
   /** The next `count` requests are throttled with these headers (429). */
   throttleNext(count: number, headers: Record<string, string>): void;
   /** Every request fails with this status until cleared (undefined). */
@@ -36,6 +36,7 @@ async function serve(
     state.requests.push({
       path: `${req.method} ${url.pathname}${url.search}`,
       authorization: req.headers.authorization,
+      consistencyLevel: req.headers.consistencylevel as string | undefined,
     });
     if (state.failure !== undefined) {
       res
@@ -86,6 +87,8 @@ function json(
 export interface GraphGroup {
   id: string;
   displayName: string;
+  /** The directory object's type; `transitiveMemberOf` lists roles and administrative units too. */
+  type?: 'group' | 'directoryRole' | 'administrativeUnit';
 }
 
 export interface GraphStandIn extends DirectoryStandIn {
@@ -116,7 +119,7 @@ export async function startGraphStandIn(
         });
         return;
       }
-      if (req.method !== 'GET' || url.pathname !== '/v1.0/me/transitiveMemberOf/microsoft.graph.group') {
+      if (req.method !== 'GET' || url.pathname !== '/v1.0/me/transitiveMemberOf') {
         json(res, 404, { error: { code: 'Request_ResourceNotFound', message: 'Resource not found.' } });
         return;
       }
@@ -126,13 +129,13 @@ export async function startGraphStandIn(
       const all = groups.get(user) ?? [];
       const select = (url.searchParams.get('$select') ?? 'id,displayName').split(',');
       const value = all.slice(skip, skip + top).map((g) => ({
-        '@odata.type': '#microsoft.graph.group',
-        ...Object.fromEntries(select.map((field) => [field, g[field as keyof GraphGroup]])),
+        '@odata.type': `#microsoft.graph.${g.type ?? 'group'}`,
+        ...Object.fromEntries(select.map((field) => [field, g[field as 'id' | 'displayName']])),
       }));
       const next = new URL(url.href);
       next.searchParams.set('$skiptoken', String(skip + top));
       json(res, 200, {
-        '@odata.context': `${base}/v1.0/$metadata#groups`,
+        '@odata.context': `${base}/v1.0/$metadata#directoryObjects`,
         value,
         ...(skip + top < all.length ? { '@odata.nextLink': next.href } : {}),
       });
