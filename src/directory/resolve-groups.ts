@@ -56,6 +56,8 @@ export interface GroupLookupResult {
 }
 
 const SAMPLE_SIZE = 5;
+/** Longest group name taken from a claims source or directory (Entra and Okta cap theirs at 255-256). */
+export const MAX_GROUP_NAME_LENGTH = 1024;
 
 /**
  * Completes a user's claims with what does not fit in the token, at login and at every refresh:
@@ -95,7 +97,7 @@ export async function resolveUpstreamGroups(
     );
     for (const claim of sourced) {
       if (claim.name === settings.claim) {
-        for (const group of stringList(claim.value)) found.push({ group, source: claim.via });
+        for (const group of sourcedGroups(claim.value)) found.push({ group, source: claim.via });
       } else {
         claims[claim.name] = claim.value;
       }
@@ -154,6 +156,12 @@ function keepAllowed(
   const dropped = { count: 0, sample: [] as string[] };
   for (const { group, source } of found) {
     if (seen.has(group)) continue;
+    if (source !== 'token' && source !== 'userinfo' && group.length > MAX_GROUP_NAME_LENGTH) {
+      throw lookupFailed(
+        `about:${source}`,
+        `a group name is longer than ${MAX_GROUP_NAME_LENGTH} characters`,
+      );
+    }
     seen.add(group);
     if (!allowed(group)) {
       dropped.count++;
@@ -186,6 +194,15 @@ export function decodeSources(value: unknown): { sources: GroupSource[]; dropped
     sources.push(source);
   }
   return { sources, dropped: Number(match[2]) };
+}
+
+/** A groups claim read from a claims source: a string or an array of strings, or the lookup fails. */
+function sourcedGroups(value: unknown): string[] {
+  const groups = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) {
+    throw lookupFailed('about:claims', 'the groups claim from the claims source is not a list of strings');
+  }
+  return groups as string[];
 }
 
 function stringList(value: unknown): string[] {

@@ -542,6 +542,35 @@ describe('filter and size', () => {
     ).rejects.toThrow(/3 groups after the filter, more than groups\.maxGroups \(2\)/);
   });
 
+  it('a groups claim from a claims source that is not a list of strings is refused, not ignored', async () => {
+    const JWT = await aggregatedJwt({ groups: { admins: true } });
+    await expect(
+      resolveUpstreamGroups(deps(), {
+        settings: DEFAULT_GROUP_SETTINGS,
+        wanted: ['groups'],
+        claims: {
+          sub: 'alice',
+          _claim_names: { groups: 'a' },
+          _claim_sources: { a: { JWT } },
+        },
+        directSource: 'token',
+      }),
+    ).rejects.toThrow(/groups claim from the claims source is not a list of strings/);
+  });
+
+  it('a directory group name over 1,024 characters is refused', async () => {
+    graph.groups.set('alice-oid', [{ id: 'x'.repeat(1025), displayName: 'huge' }]);
+    await expect(
+      resolveUpstreamGroups(deps(), {
+        settings: settings({ from: 'microsoftGraph', microsoftGraph: { endpoint: graph.endpoint } }),
+        wanted: ['groups'],
+        claims: entraOverage,
+        directSource: 'token',
+        upstreamAccessToken: USER_TOKEN,
+      }),
+    ).rejects.toThrow(/a group name is longer than 1024 characters/);
+  });
+
   it('a response over the size cap is refused', async () => {
     claimsSource.claimsFor.set('huge', { groups: Array.from({ length: 300_000 }, (_, i) => `group-${i}`) });
     await expect(
