@@ -20,6 +20,7 @@ export interface SourcedClaim {
   via: 'distributed' | 'aggregated';
 }
 
+const CLAIM_SOURCES = "the upstream's claim sources";
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -52,7 +53,7 @@ export async function resolveClaimSources(
     const source = record(sources?.[sourceName]);
     if (!source)
       throw lookupFailed(
-        'about:invalid',
+        CLAIM_SOURCES,
         `claim ${name} names source "${sourceName}", which is not in _claim_sources`,
       );
     let pending = payloads.get(sourceName);
@@ -62,7 +63,7 @@ export async function resolveClaimSources(
     }
     const { payload, via } = await pending;
     if (payload[name] === undefined) {
-      const where = typeof source['endpoint'] === 'string' ? source['endpoint'] : 'about:aggregated';
+      const where = typeof source['endpoint'] === 'string' ? source['endpoint'] : 'an aggregated claim';
       throw lookupFailed(where, `the claims source "${sourceName}" did not return the claim ${name}`);
     }
     found.push({ name, value: payload[name], via });
@@ -76,11 +77,11 @@ async function readSource(
   source: Record<string, unknown>,
 ): Promise<{ payload: Record<string, unknown>; via: SourcedClaim['via'] }> {
   if (typeof source['JWT'] === 'string') {
-    return { payload: await verified(deps, 'about:aggregated', source['JWT']), via: 'aggregated' };
+    return { payload: await verified(deps, 'an aggregated claim', source['JWT']), via: 'aggregated' };
   }
   const endpoint = source['endpoint'];
   if (typeof endpoint !== 'string') {
-    throw lookupFailed('about:invalid', `the claims source "${sourceName}" has neither JWT nor endpoint`);
+    throw lookupFailed(CLAIM_SOURCES, `the claims source "${sourceName}" has neither JWT nor endpoint`);
   }
   // The endpoint is named by the upstream, but the user's access token and unsigned answers are
   // trusted only from the issuer's own origin (as userinfo is): anywhere else a source must bring its

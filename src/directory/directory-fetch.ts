@@ -16,15 +16,21 @@ export interface LookupBudget {
   now(): number;
 }
 
-/** Names the source in every failure: "groups could not be fetched from graph.microsoft.com: …". */
-export function lookupFailed(url: string, reason: string, cause?: unknown): BridgeError {
-  const host = safeHost(url);
-  return new BridgeError('ERR_UPSTREAM', `groups could not be fetched from ${host}: ${reason}`, { cause });
+/**
+ * Names the source in every failure: "groups could not be fetched from graph.microsoft.com: …". `where`
+ * is the URL asked (only its host is shown: paths and queries may carry cursors or ids) or, for a
+ * failure that is no request's, a label such as "the upstream's claim sources".
+ */
+export function lookupFailed(where: string, reason: string, cause?: unknown): BridgeError {
+  return new BridgeError('ERR_UPSTREAM', `groups could not be fetched from ${sourceName(where)}: ${reason}`, {
+    cause,
+  });
 }
 
-function safeHost(url: string): string {
+function sourceName(where: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) return where;
   try {
-    return new URL(url).host;
+    return new URL(where).host;
   } catch {
     return 'an invalid URL';
   }

@@ -32,10 +32,19 @@ export async function readAllPages(
     if (groups.length > MAX_DIRECTORY_GROUPS) {
       throw lookupFailed(firstUrl, `the user has more than ${MAX_DIRECTORY_GROUPS} groups`);
     }
-    if (parsed.next !== undefined && new URL(parsed.next, url).origin !== origin) {
-      throw lookupFailed(firstUrl, 'the next page points at another host');
-    }
-    url = parsed.next === undefined ? undefined : new URL(parsed.next, url).href;
+    url = parsed.next === undefined ? undefined : nextPageURL(parsed.next, url, origin);
   }
   return groups;
+}
+
+/** The next page's absolute URL, refused when it is not a URL or leaves the lookup's origin. */
+function nextPageURL(next: string, current: string, origin: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(next, current);
+  } catch {
+    throw lookupFailed(current, 'the next page link is not a URL');
+  }
+  if (parsed.origin !== origin) throw lookupFailed(current, 'the next page points at another host');
+  return parsed.href;
 }

@@ -116,7 +116,7 @@ export async function resolveUpstreamGroups(
   const resolution = keepAllowed(found, settings);
   if (resolution.groups.length > settings.maxGroups) {
     throw lookupFailed(
-      'about:filter',
+      'the group filter',
       `the user has ${resolution.groups.length} groups after the filter, more than groups.maxGroups (${settings.maxGroups}); narrow groups.filter`,
     );
   }
@@ -157,10 +157,7 @@ function keepAllowed(
   for (const { group, source } of found) {
     if (seen.has(group)) continue;
     if (source !== 'token' && source !== 'userinfo' && group.length > MAX_GROUP_NAME_LENGTH) {
-      throw lookupFailed(
-        `about:${source}`,
-        `a group name is longer than ${MAX_GROUP_NAME_LENGTH} characters`,
-      );
+      throw lookupFailed(source, `a group name is longer than ${MAX_GROUP_NAME_LENGTH} characters`);
     }
     seen.add(group);
     if (!allowed(group)) {
@@ -200,7 +197,7 @@ export function decodeSources(value: unknown): { sources: GroupSource[]; dropped
 function sourcedGroups(value: unknown): string[] {
   const groups = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) {
-    throw lookupFailed('about:claims', 'the groups claim from the claims source is not a list of strings');
+    throw lookupFailed('a claims source', 'the groups claim from the claims source is not a list of strings');
   }
   return groups as string[];
 }
@@ -212,8 +209,7 @@ function stringList(value: unknown): string[] {
 
 function subjectOf(claims: Claims): string {
   const sub = claims['sub'];
-  if (typeof sub !== 'string' || sub === '')
-    throw lookupFailed('about:okta', 'no subject to look the user up by');
+  if (typeof sub !== 'string' || sub === '') throw lookupFailed('Okta', 'no subject to look the user up by');
   return sub;
 }
 

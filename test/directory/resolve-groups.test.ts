@@ -232,13 +232,20 @@ describe('Microsoft Graph (Entra ID overage)', () => {
     ).rejects.toThrow(/Graph refused the access token/);
   });
 
-  it('a next page on another host is refused: the token never leaves the configured origin', async () => {
+  it.each([
+    [
+      'on another host is refused: the token never leaves the configured origin',
+      'http://127.0.0.2:9/steal',
+      /next page points at another host/,
+    ],
+    ['that is not a URL is refused as an upstream failure', 'http://[broken', /next page link is not a URL/],
+  ])('a next page link %s', async (_name, nextLink, reason) => {
     const rogue = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
           value: [{ '@odata.type': '#microsoft.graph.group', id: 'g1', displayName: 'g1' }],
-          '@odata.nextLink': 'http://127.0.0.2:9/steal',
+          '@odata.nextLink': nextLink,
         }),
       );
     });
@@ -246,15 +253,15 @@ describe('Microsoft Graph (Entra ID overage)', () => {
     await once(rogue, 'listening');
     try {
       const endpoint = `http://127.0.0.1:${(rogue.address() as AddressInfo).port}/v1.0`;
-      await expect(
-        resolveUpstreamGroups(deps(), {
-          settings: settings({ from: 'microsoftGraph', microsoftGraph: { endpoint } }),
-          wanted: ['groups'],
-          claims: entraOverage,
-          directSource: 'token',
-          upstreamAccessToken: USER_TOKEN,
-        }),
-      ).rejects.toThrow(/next page points at another host/);
+      const failure = resolveUpstreamGroups(deps(), {
+        settings: settings({ from: 'microsoftGraph', microsoftGraph: { endpoint } }),
+        wanted: ['groups'],
+        claims: entraOverage,
+        directSource: 'token',
+        upstreamAccessToken: USER_TOKEN,
+      });
+      await expect(failure).rejects.toThrow(reason);
+      await expect(failure).rejects.toMatchObject({ code: 'ERR_UPSTREAM' });
     } finally {
       rogue.close();
     }
@@ -454,7 +461,9 @@ describe('OIDC distributed and aggregated claims', () => {
         claims: { sub: 'alice', _claim_names: { groups: 'gone' }, _claim_sources: {} },
         directSource: 'token',
       }),
-    ).rejects.toThrow(/names source "gone", which is not in _claim_sources/);
+    ).rejects.toThrow(
+      /^groups could not be fetched from the upstream's claim sources: claim groups names source "gone", which is not in _claim_sources$/,
+    );
   });
 
   it('claims outside the allow-list are not fetched', async () => {
