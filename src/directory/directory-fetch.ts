@@ -129,6 +129,8 @@ export function parseJsonObject(url: string, body: string): Record<string, unkno
 /**
  * Seconds to wait before retrying a throttled request: `Retry-After` (seconds or an HTTP date), else
  * `X-Rate-Limit-Reset` (Okta: epoch seconds), else one second.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
+ * @see https://developer.okta.com/docs/reference/rl-best-practices/
  */
 export function throttleDelayMs(headers: Headers, nowMs: number): number {
   const retryAfter = headers.get('retry-after');

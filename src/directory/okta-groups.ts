@@ -28,7 +28,10 @@ export async function oktaGroups(
   );
 }
 
-/** The `rel="next"` target of a Link header (RFC 8288), if any. */
+/**
+ * The `rel="next"` target of a Link header, if any.
+ * @see https://www.rfc-editor.org/rfc/rfc8288#section-3
+ */
 export function nextLink(header: string | null): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(',')) {

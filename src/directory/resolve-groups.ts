@@ -57,7 +57,7 @@ export interface GroupLookupResult {
 
 const SAMPLE_SIZE = 5;
 /** Longest group name taken from a claims source or directory (Entra and Okta cap theirs at 255-256). */
-export const MAX_GROUP_NAME_LENGTH = 1024;
+const MAX_GROUP_NAME_LENGTH = 1024;
 
 /**
  * Completes a user's claims with what does not fit in the token, at login and at every refresh:

@@ -19,6 +19,7 @@ const ALLOWED_ALGORITHMS = [
 /**
  * Verifies claims JWTs (aggregated claims, distributed endpoints answering a JWT) with the upstream's
  * JWKS and requires its issuer. The key set is fetched lazily and cached by jose.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AggregatedDistributedClaims
  */
 export function createUpstreamJwtVerifier(
   issuer: string,
