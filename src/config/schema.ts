@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isLoopbackHttp } from '../http/loopback-url.js';
 import { parseAddressRange } from './address-range.js';
+import { upstreamGroupsSchema } from './directory-schema.js';
 import { mappingSchema } from './mapping-schema.js';
 import { proxySchema } from './proxy-schema.js';
 import { duration, filePath, httpUrl, keyMaterial, listenAddress, secretRef } from './schema-common.js';
@@ -175,6 +176,8 @@ const upstreamFields = z.strictObject({
     .default(['iss', 'sub', 'email', 'email_verified', 'name', 'preferred_username', 'groups']),
   /** Rules for this upstream; when absent the top-level `mapping` applies. */
   mapping: mappingSchema.optional(),
+  /** Groups beyond what the tokens carry: distributed claims, Microsoft Graph, Okta; and a filter. */
+  groups: upstreamGroupsSchema.optional(),
   /** Accept an http:// issuer. Development only. */
   allowInsecureRequests: z.boolean().default(false),
   /** PEM CA bundle for the IdP's TLS (default: system roots). */

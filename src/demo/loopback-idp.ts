@@ -69,13 +69,16 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 function accountClaims(user: IdpUser): Record<string, unknown> {
+  // A user whose groups are given by reference (`_claim_names`, as on Entra ID overage) has none inline.
+  const names = user.claims?.['_claim_names'] as Record<string, unknown> | undefined;
+  const byReference = user.groups === undefined && names?.['groups'] !== undefined;
   return {
     ...user.claims,
     sub: user.subject ?? user.username,
     preferred_username: user.username,
     name: user.name ?? user.username,
     ...(user.email ? { email: user.email, email_verified: true } : {}),
-    groups: user.groups ?? [],
+    ...(byReference ? {} : { groups: user.groups ?? [] }),
   };
 }
 

@@ -86,7 +86,9 @@ export async function handleCallback(deps: IssuerContext, ctx: Koa.Context): Pro
     }).catch((err: unknown) => {
       throw translateUpstreamError(err, upstream.name, 'token');
     });
-    const identity = await collectUpstreamIdentity(config, upstream, response);
+    const identity = await collectUpstreamIdentity(config, upstream, response, {
+      groupLookup: deps.upstreams.groupLookup(upstream.name, config),
+    });
     const outcome = deps.mapping.forUpstream(upstream.name).mapClaims(identity.claims);
     if (!outcome.ok) {
       return fail('refused', upstream.name, `${outcome.rule}: ${outcome.reason}`);

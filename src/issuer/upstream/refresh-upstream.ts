@@ -52,7 +52,10 @@ export async function refreshUpstream(
   let rotated: string | undefined;
   try {
     const response = await refreshTokenGrant(config, refreshToken);
-    identity = await collectUpstreamIdentity(config, upstream, response, options.subject);
+    identity = await collectUpstreamIdentity(config, upstream, response, {
+      expectedSubject: options.subject,
+      groupLookup: deps.upstreams.groupLookup(upstreamName, config),
+    });
     rotated = response.refresh_token;
   } catch (err) {
     const error = translateUpstreamError(err, upstreamName, 'refresh');

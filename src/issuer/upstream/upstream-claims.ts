@@ -8,6 +8,13 @@ import {
 import type { UpstreamConfig } from '../../config/index.js';
 import { BridgeError } from '../../core/errors.js';
 import type { Claims } from '../../core/identity.js';
+import {
+  DEFAULT_GROUP_SETTINGS,
+  GROUP_SOURCES_CLAIM,
+  type GroupLookupDeps,
+  type GroupSettings,
+  resolveUpstreamGroups,
+} from '../../directory/index.js';
 import { translateUpstreamError } from './upstream-errors.js';
 
 /** Who the upstream says signed in, and the claims kept for the mapping. */
@@ -25,6 +32,11 @@ export function allowListClaims(claims: Claims, allowList: readonly string[]): C
   return kept;
 }
 
+/** The upstream's group settings, or the defaults (follow claim sources, no directory, no filter). */
+export function groupSettingsOf(upstream: UpstreamConfig): GroupSettings {
+  return (upstream.groups as GroupSettings | undefined) ?? DEFAULT_GROUP_SETTINGS;
+}
+
 /**
  * Claims from a (validated) token endpoint response: the ID token's, plus userinfo when the upstream
  * says `useUserinfo` or when the response carries no ID token (a refresh often does not). Userinfo
@@ -35,18 +47,21 @@ export async function collectUpstreamIdentity(
   config: Configuration,
   upstream: UpstreamConfig,
   response: TokenEndpointResponse & TokenEndpointResponseHelpers,
-  expectedSubject?: string,
+  options: { expectedSubject?: string | undefined; groupLookup: GroupLookupDeps },
 ): Promise<UpstreamIdentity> {
+  const { expectedSubject } = options;
   const idToken = response.claims();
   if (idToken && expectedSubject !== undefined && idToken.sub !== expectedSubject) {
     throw new BridgeError('ERR_UPSTREAM', `upstream ${upstream.name}: ID token is for another subject`);
   }
   let merged: Claims = { ...idToken };
+  let groupsFromUserinfo = false;
   if (upstream.useUserinfo || !idToken) {
     try {
       const subject = idToken?.sub ?? expectedSubject ?? skipSubjectCheck;
       const userinfo = await fetchUserInfo(config, response.access_token, subject);
       merged = { ...merged, ...userinfo };
+      groupsFromUserinfo = userinfo[groupSettingsOf(upstream).claim] !== undefined;
     } catch (err) {
       throw translateUpstreamError(err, upstream.name, 'userinfo');
     }
@@ -56,5 +71,14 @@ export async function collectUpstreamIdentity(
   if (!subject)
     throw new BridgeError('ERR_UPSTREAM', `upstream ${upstream.name}: no subject in the response`);
   merged = { ...merged, iss: issuer, sub: subject };
-  return { issuer, subject, claims: allowListClaims(merged, upstream.claims) };
+  // Groups beyond the token (claim sources, a directory), filtered before anything is stored.
+  const settings = groupSettingsOf(upstream);
+  const { claims } = await resolveUpstreamGroups(options.groupLookup, {
+    settings,
+    wanted: upstream.claims,
+    claims: merged,
+    directSource: groupsFromUserinfo ? 'userinfo' : 'token',
+    upstreamAccessToken: response.access_token,
+  });
+  return { issuer, subject, claims: allowListClaims(claims, [...upstream.claims, GROUP_SOURCES_CLAIM]) };
 }

@@ -9,6 +9,11 @@ import {
 } from 'openid-client';
 import type { UpstreamConfig } from '../../config/index.js';
 import type { Logger } from '../../core/logger.js';
+import {
+  createUpstreamJwtVerifier,
+  type GroupLookupDeps,
+  type UpstreamJwtVerifier,
+} from '../../directory/index.js';
 import { translateUpstreamError } from './upstream-errors.js';
 
 export interface UpstreamRegistryOptions {
@@ -36,6 +41,7 @@ export interface UpstreamRegistryOptions {
 export class UpstreamRegistry {
   readonly #byName = new Map<string, UpstreamConfig>();
   readonly #configurations = new Map<string, Promise<Configuration>>();
+  readonly #jwtVerifiers = new WeakMap<Configuration, UpstreamJwtVerifier>();
   readonly #options: UpstreamRegistryOptions;
 
   constructor(options: UpstreamRegistryOptions) {
@@ -50,6 +56,28 @@ export class UpstreamRegistry {
 
   get(name: string): UpstreamConfig | undefined {
     return this.#byName.get(name);
+  }
+
+  /**
+   * What the group lookups of one login or refresh at this upstream need: fetch, a verifier of claims
+   * JWTs signed with the upstream's keys (cached per discovered configuration), the time source.
+   */
+  groupLookup(name: string, config: Configuration): GroupLookupDeps {
+    let verifyJwt = this.#jwtVerifiers.get(config);
+    if (!verifyJwt) {
+      const metadata = config.serverMetadata();
+      const jwksUri = metadata.jwks_uri;
+      verifyJwt = jwksUri
+        ? createUpstreamJwtVerifier(metadata.issuer, jwksUri)
+        : () => Promise.reject(new Error(`upstream ${name} publishes no jwks_uri`));
+      this.#jwtVerifiers.set(config, verifyJwt);
+    }
+    return {
+      fetch: (url, init) => fetch(url, init),
+      verifyJwt,
+      nowMs: () => Date.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
   }
 
   /** The discovered client configuration of an upstream. Throws ERR_UPSTREAM when discovery fails. */
