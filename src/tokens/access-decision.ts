@@ -10,6 +10,11 @@ export type AccessDecisionResult =
   | 'malformed'
   /** Never issued, revoked, or expired long ago (the store dropped it). */
   | 'unknown'
+  /**
+   * Not found, but the store lost its data recently (its generation marker vanished): the token may
+   * have been valid, so this is no revocation.
+   */
+  | 'store_lost'
   | 'expired'
   /** Issued for audiences this request does not ask for (another cluster's token). */
   | 'audience'
@@ -33,11 +38,23 @@ export type AccessDecision =
       record?: AccessTokenRecord;
     };
 
+/** Remembers mapped identities per rule set, so the rules run once per identity, not per decision. */
+export interface IdentityMappingCache {
+  map(
+    identity: AccessTokenRecord['identity'],
+    mapping: MappingSet,
+    compute: () => MappingOutcome,
+  ): MappingOutcome;
+}
+
 export interface AccessDecisionDeps {
   lookupAccessToken(token: string): Promise<AccessTokenLookup>;
   mapping: MappingSet;
   /** Audiences to check against when the request names none. */
   audiences: readonly string[];
+  /** True while a data loss of the store is recent enough that tokens issued before it could still be live. */
+  storeRecentlyLost?: () => boolean;
+  memo?: IdentityMappingCache;
 }
 
 /**
@@ -52,6 +69,10 @@ export function intersectAudiences(
   const wanted = requested.length > 0 ? requested : configured;
   return wanted.filter((a, i) => tokenAudiences.includes(a) && wanted.indexOf(a) === i);
 }
+
+/** The reason given for `store_lost`; safe to show the apiserver (it logs `status.error`). */
+export const STORE_LOST =
+  'token not found: the token store lost its data recently (see the server log); log in again';
 
 function mapIdentity(record: AccessTokenRecord, mapping: MappingSet): MappingOutcome {
   const identity = record.identity;
@@ -79,7 +100,10 @@ export async function decideAccessToken(
 
   const found = await deps.lookupAccessToken(token);
   if (found.status === 'malformed') return { result: 'malformed', reason: 'not a well-formed access token' };
-  if (found.status === 'unknown') return { result: 'unknown', reason: 'token unknown or revoked' };
+  if (found.status === 'unknown') {
+    if (deps.storeRecentlyLost?.()) return { result: 'store_lost', reason: STORE_LOST };
+    return { result: 'unknown', reason: 'token unknown or revoked' };
+  }
   if (found.status === 'expired') return { result: 'expired', reason: 'token expired' };
   const record = found.record;
 
@@ -89,7 +113,9 @@ export async function decideAccessToken(
   }
   let outcome: MappingOutcome;
   try {
-    outcome = mapIdentity(record, deps.mapping);
+    outcome = deps.memo
+      ? deps.memo.map(record.identity, deps.mapping, () => mapIdentity(record, deps.mapping))
+      : mapIdentity(record, deps.mapping);
   } catch (err) {
     outcome = { ok: false, rule: 'mapping', reason: (err as Error).message, evaluationError: true };
   }

@@ -2,7 +2,6 @@ export { isSubjectAllowed, readClientIdentity } from './client-certificate.js';
 export {
   type AccessTokenLookup,
   decideTokenReview,
-  intersectAudiences,
   type ReviewDecision,
   type ReviewResult,
 } from './review-decision.js';
