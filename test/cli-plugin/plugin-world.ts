@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -84,7 +84,11 @@ export async function startPluginWorld<C extends PluginCluster = ApiserverDouble
   const binDir = join(root, 'bin');
   mkdirSync(binDir);
   symlinkSync(options.executable ?? binScript, join(binDir, 'kube-oidc-bridge'));
-  const path = options.executable ? binDir : `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  // The plugin script's `#!/usr/bin/env node` finds the Node.js running the tests first, so a test run
+  // on another runtime (CI runs Node 20 and 24) runs the plugin under kubectl on it too.
+  const path = options.executable
+    ? binDir
+    : `${binDir}:${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`;
   const certs: CertWorkspace = createCertWorkspace();
   const harness = await startIssuerHarness(options);
 

@@ -130,6 +130,20 @@ describe('kubectl with the kube-oidc-bridge exec plugin', () => {
     expect(user.browserLaunches()).toBe(1);
   });
 
+  it('kubectl runs the plugin on the Node.js running the tests (each CI runtime tests its own plugin)', async () => {
+    const user = world.newUser();
+    await user.setup();
+    const runtimeLog = join(user.home, 'runtime.log');
+    const preload = join(import.meta.dirname, '..', 'cli-plugin', 'fixtures', 'record-runtime.cjs');
+    const env = { NODE_OPTIONS: `--require ${JSON.stringify(preload)}`, RUNTIME_LOG: runtimeLog };
+    expect((await user.kubectl(['get', '--raw', '/version'], env)).code).toBe(0);
+    expect((await user.kubectl(['get', '--raw', '/version'], env)).code).toBe(0);
+    const runs = readFileSync(runtimeLog, 'utf8').trim().split('\n');
+    // Login (plugin + fake browser), then the cached answer: every process on this runtime.
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(runs)).toEqual(new Set([`${process.version} ${process.execPath}`]));
+  });
+
   it('device flow end to end: code on stderr, approved on /device, then kubectl runs from the cache', async () => {
     const user = world.newUser();
     await user.setup();
