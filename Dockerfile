@@ -1,5 +1,7 @@
 # kube-oidc-bridge: one image for every role (serve, token, webhook-config…). Runs as a non-root user.
-FROM node:20-alpine AS build
+# Node.js 24 LTS in both stages (docs/runtime.md); the floating `24-alpine` tag picks up Node and
+# Alpine security releases on every rebuild.
+FROM node:24-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Scripts off: `prepare` builds, and the sources are not copied yet.
@@ -8,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
-FROM node:20-alpine
+FROM node:24-alpine
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
