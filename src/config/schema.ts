@@ -119,6 +119,12 @@ const verifierSchema = z
     /** Audiences this verifier accepts (this cluster's API audiences). */
     audiences: z.array(z.string().min(1)).min(1),
     maxBodyBytes: z.number().int().positive().default(65_536),
+    /**
+     * While the token store has been failing for at most this long, reviews get 503 + Retry-After (the
+     * apiserver retries: a Sentinel failover goes unnoticed); past it, 503 without Retry-After (the
+     * apiserver answers 401 at once instead of after 30 s of retries). See docs/verifier.md.
+     */
+    storeOutageRetryWindow: duration.default(10),
     /** Serving limits (defaults in src/verifier/serving-limits.ts); see docs/operations.md. */
     limits: z
       .strictObject({

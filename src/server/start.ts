@@ -111,6 +111,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
         store,
         metrics,
         logger,
+        clock,
         storeRecentlyLost,
       });
       started.push(verifier);

@@ -7,12 +7,14 @@ import { RETRY_AFTER_SECONDS } from '../http/index.js';
 import { ReviewShedError } from './bounded-lookup.js';
 import { DeadlineSweep } from './deadline-sweep.js';
 import {
+  type AccessTokenLookup,
   decideTokenReview,
   type ReviewDecision,
   type ReviewDeps,
   type ReviewResult,
 } from './review-decision.js';
 import type { ReviewFailure, ReviewInstruments, VersionLabel } from './review-instruments.js';
+import type { StoreOutageCircuit } from './store-outage-circuit.js';
 import { parseTokenReview, serializeTokenReview } from './token-review.js';
 
 export interface ReviewHandlerDeps extends ReviewDeps {
@@ -23,6 +25,8 @@ export interface ReviewHandlerDeps extends ReviewDeps {
   bodyTimeoutMs: number;
   /** Extra fields for every audit line (e.g. the insecure-transport marker). */
   auditFields?: Record<string, unknown>;
+  /** Decides whether a 503 carries Retry-After; without it every 503 does. */
+  storeOutage?: StoreOutageCircuit;
 }
 
 /** Facts about the caller, resolved once per connection by the server. */
@@ -38,11 +42,11 @@ const VERSION_LABEL: Record<string, VersionLabel> = {
 };
 
 /**
- * A Kubernetes `Status` object: what the apiserver expects in the body of a non-2xx answer. On a 503
- * `details.retryAfterSeconds` repeats Retry-After, which client-go also reads as "retry".
+ * A Kubernetes `Status` object: what the apiserver expects in the body of a non-2xx answer. On a
+ * retryable 503 `details.retryAfterSeconds` repeats Retry-After, which client-go also reads as "retry".
  */
-function statusBody(code: number, reason: string, message: string): string {
-  const details = code === 503 ? { retryAfterSeconds: RETRY_AFTER_SECONDS } : undefined;
+function statusBody(code: number, reason: string, message: string, retryable = false): string {
+  const details = retryable ? { retryAfterSeconds: RETRY_AFTER_SECONDS } : undefined;
   return JSON.stringify({
     kind: 'Status',
     apiVersion: 'v1',
@@ -68,19 +72,38 @@ function send(
   res.end(body);
 }
 
+/** The store lookup, reporting to the circuit whether the store answered or failed. */
+function observeStore(lookup: AccessTokenLookup, circuit: StoreOutageCircuit): AccessTokenLookup {
+  return async (token) => {
+    try {
+      const found = await lookup(token);
+      circuit.succeeded();
+      return found;
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) circuit.failed();
+      throw err;
+    }
+  };
+}
+
 /**
  * The TokenReview endpoint as a bare node:http handler: read a bounded body, parse, run the guard
  * ladder (one store read), answer, then one metric update and one audit line. Deliberately not koa:
  * the review path is the hot path (docs/design.md §10).
  *
  * Status codes (docs/design.md §3): 200 for every decision; 400 for a malformed, oversized or wrong-kind
- * body; 503 with Retry-After when the store fails, which the apiserver retries and never caches.
+ * body; 503 when the store fails, which the apiserver never caches: with Retry-After (retried) unless
+ * the store has been failing for longer than the outage window (see StoreOutageCircuit).
  */
 export function createReviewHandler(
   deps: ReviewHandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse, caller: ReviewCaller) => void {
   const { instruments, logger, maxBodyBytes, bodyTimeoutMs } = deps;
   const auditFields = deps.auditFields ?? {};
+  const circuit = deps.storeOutage;
+  const reviewDeps: ReviewDeps = circuit
+    ? { ...deps, lookupAccessToken: observeStore(deps.lookupAccessToken, circuit) }
+    : deps;
   // A client that sends headers and then trickles (or never sends) the body holds a connection and
   // a buffer: it gets 408 and the connection is closed.
   const bodyDeadlines = new DeadlineSweep<() => void>(bodyTimeoutMs, (expire) => expire());
@@ -130,17 +153,22 @@ export function createReviewHandler(
     const version = VERSION_LABEL[review.apiVersion] as VersionLabel;
     let decision: ReviewDecision;
     try {
-      decision = await decideTokenReview(review, deps);
+      decision = await decideTokenReview(review, reviewDeps);
     } catch (err) {
       const shed = err instanceof ReviewShedError;
       if (shed) warnShed();
       else if (!(err instanceof StoreUnavailableError)) logger.error({ err }, 'token review failed');
       else instruments.storeError();
       // Retry-After makes the apiserver retry a 503; without it a 503 is final (docs/design.md §3).
-      const message = shed ? 'verifier overloaded, retry' : 'token store unavailable, retry';
-      send(res, 503, statusBody(503, 'ServiceUnavailable', message), {
-        'retry-after': String(RETRY_AFTER_SECONDS),
-      });
+      // Past the outage window a shed review is final too: lookups pile up because the store hangs.
+      const retryable = circuit?.retryable() ?? true;
+      const message = shed ? 'verifier overloaded' : 'token store unavailable';
+      send(
+        res,
+        503,
+        statusBody(503, 'ServiceUnavailable', retryable ? `${message}, retry` : message, retryable),
+        retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : undefined,
+      );
       finish(started, shed ? 'shed' : 'unavailable', version, caller, {
         reason: redactCredentials(String((err as Error).message)),
       });

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Router } from '@koa/router';
 import type { VerifierConfig } from '../config/index.js';
+import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createOpsApp, type Metrics, type RunningServer, startServer } from '../http/index.js';
@@ -16,6 +17,7 @@ import type { AccessTokenLookup } from './review-decision.js';
 import { createReviewHandler, type ReviewCaller } from './review-handler.js';
 import { ReviewInstruments } from './review-instruments.js';
 import { resolveLimits } from './serving-limits.js';
+import { StoreOutageCircuit } from './store-outage-circuit.js';
 
 export interface VerifierDeps {
   config: VerifierConfig;
@@ -28,6 +30,8 @@ export interface VerifierDeps {
   logger: Logger;
   /** See ReviewDeps.storeRecentlyLost. */
   storeRecentlyLost?: () => boolean;
+  /** Times the store outage window (see StoreOutageCircuit); the system clock when absent. */
+  clock?: Clock;
 }
 
 /**
@@ -90,6 +94,18 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
     maxBodyBytes: config.maxBodyBytes,
     bodyTimeoutMs: limits.bodyTimeoutMs,
     auditFields: insecure ? { transport: 'insecure-http' } : undefined,
+    storeOutage: new StoreOutageCircuit(
+      config.storeOutageRetryWindow,
+      deps.clock ?? systemClock,
+      (open, failingForSeconds) => {
+        if (open) {
+          logger.warn(
+            { failingForSeconds },
+            'token store failing for longer than verifier.storeOutageRetryWindow: answering 503 without Retry-After, so the apiserver denies at once instead of retrying',
+          );
+        } else logger.info({ failingForSeconds }, 'token store answers again: 503s carry Retry-After again');
+      },
+    ),
   });
 
   const reviewRoute = new Router();
