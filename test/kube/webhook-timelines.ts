@@ -64,6 +64,11 @@ export interface OutageTimeline {
   answeredAfterS: number;
   /** The apiserver's status for that token during the outage. */
   statusDuringOutage: number;
+  /**
+   * Another uncached token, asked once that first answer came back: a Redis outage is then older than
+   * `verifier.storeOutageRetryWindow`, so its 503s no longer carry Retry-After.
+   */
+  later: { answeredAfterS: number; status: number; kubectl: KubectlResult; kubectlAfterS: number };
   /** The apiserver's status for a token it had cached just before the outage. */
   cachedTokenStatus: number;
   /** Seconds from the restart of the stopped piece to the first 200 for a new token (no apiserver restart). */
@@ -85,6 +90,8 @@ export async function measureOutage(
   const unseen = await world.mint(claims);
   const unseenByKubectl = await world.mint(claims);
   const afterRestart = await world.mint(claims);
+  const unseenLater = await world.mint(claims);
+  const unseenLaterByKubectl = await world.mint(claims);
   const warm = await plane.get(PROBE_PATH, { token: cached });
   if (warm.status !== 200) throw new Error(`a fresh token was refused: ${warm.status} ${warm.body}`);
 
@@ -100,11 +107,26 @@ export async function measureOutage(
       plane.kubectl(['get', '--raw', PROBE_PATH], { token: unseenByKubectl }),
       plane.get(PROBE_PATH, { token: cached }),
     ]);
+    const laterAskedAt = Date.now();
+    const [[laterAnswer, laterAfterS], [kubectl, kubectlAfterS]] = await Promise.all([
+      plane
+        .get(PROBE_PATH, { token: unseenLater })
+        .then((answer) => [answer, seconds(Date.now() - laterAskedAt)] as const),
+      plane
+        .kubectl(['get', '--raw', PROBE_PATH], { token: unseenLaterByKubectl })
+        .then((run) => [run, seconds(Date.now() - laterAskedAt)] as const),
+    ]);
     timeline = {
       kubectlDuringOutage,
       answeredAfterS,
       statusDuringOutage: during.status,
       cachedTokenStatus: cachedAnswer.status,
+      later: {
+        answeredAfterS: laterAfterS,
+        status: laterAnswer.status,
+        kubectl,
+        kubectlAfterS,
+      },
     };
   } finally {
     if (piece === 'verifier') await world.startVerifier();
