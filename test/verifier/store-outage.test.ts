@@ -66,7 +66,9 @@ describe('StoreOutageCircuit', () => {
 describe('the verifier during a store outage', () => {
   const clock = new ManualClock();
   /** What the next store read does. */
-  let store: 'down' | 'up' = 'up';
+  let store: 'down' | 'hung' | 'up' = 'up';
+  /** Lookups held by a hung store, answered when the test ends. */
+  const hung: (() => void)[] = [];
   let verifier: RunningServer;
   const metrics = createMetrics({ defaultMetrics: false });
   const logLines: Record<string, unknown>[] = [];
@@ -75,7 +77,12 @@ describe('the verifier during a store outage', () => {
     const config = parseConfig(
       {
         store: { memory: {} },
-        verifier: { insecureHTTP: true, audiences: ['api'], storeOutageRetryWindow: '10s' },
+        verifier: {
+          insecureHTTP: true,
+          audiences: ['api'],
+          storeOutageRetryWindow: '10s',
+          limits: { storeDeadlineMs: 200, maxInFlight: 1 },
+        },
         mapping: { claimMappings: { username: { claim: 'email', prefix: '' } } },
       },
       { env: {}, baseDir: '.' },
@@ -85,6 +92,7 @@ describe('the verifier during a store outage', () => {
       config: config.verifier,
       lookupAccessToken: async () => {
         if (store === 'down') throw new StoreUnavailableError('connection refused');
+        if (store === 'hung') await new Promise<void>((resolve) => hung.push(resolve));
         return { status: 'unknown' };
       },
       mapping: compileMappingSet(config),
@@ -99,6 +107,7 @@ describe('the verifier during a store outage', () => {
   });
 
   afterAll(async () => {
+    for (const release of hung) release();
     await verifier?.close();
   });
 
@@ -162,5 +171,23 @@ describe('the verifier during a store outage', () => {
     // Denied before any store read: says nothing about the store.
     expect((await review('')).status).toBe(200);
     expectFinal(await review());
+  });
+
+  it('a hung store past the window: both the deadline answer and a shed review come without Retry-After', async () => {
+    expect((await review()).status).toBe(200);
+    store = 'down';
+    expectRetryable(await review());
+    clock.advance(11);
+    store = 'hung';
+    // One review holds the one lookup slot until the 200 ms deadline; the other is shed.
+    const answers = await Promise.all([review(), review()]);
+    for (const answer of answers) expectFinal(answer);
+    expect(answers.map((a) => JSON.parse(a.body).message).sort()).toEqual([
+      'token store unavailable',
+      'verifier overloaded',
+    ]);
+    expect(await metrics.registry.metrics()).toMatch(
+      /kob_token_reviews_total\{result="shed",version="v1"\} 1/,
+    );
   });
 });
