@@ -155,7 +155,7 @@ async function main() {
     : await startRedis(LOAD_CORE);
   const servers = [];
   try {
-    // The minimal verifier config; plain HTTP unless BENCH_TRANSPORT=mtls (docs/benchmarks.md).
+    // A minimal production-shaped verifier config; plain HTTP unless BENCH_TRANSPORT=mtls (docs/benchmarks.md).
     let pki;
     if (MTLS) {
       mkdirSync(join(dir, 'pki'));
