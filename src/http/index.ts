@@ -9,6 +9,7 @@ export { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS } from './error-status.js';
 export { type ListenAddress, listenURL, parseListenAddress } from './listen-address.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { createOpsApp, createOpsRouter, type OpsDeps } from './ops-routes.js';
+export { pathOf } from './request-path.js';
 export {
   closeGracefully,
   type RunningServer,

@@ -3,9 +3,10 @@ import type { Agent, RequestOptions } from 'node:https';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redactCredentials } from '../core/redact.js';
+import { pathOf } from '../http/index.js';
 import { authenticateRequest, type ProxyAuthenticator } from './authenticate.js';
 import { impersonationHeaders } from './impersonation-headers.js';
-import type { ProxyResult } from './proxy-instruments.js';
+import type { ProxyAuditFields, ProxyResult } from './proxy-instruments.js';
 import { scanRequestHeaders } from './request-headers.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
@@ -146,8 +147,26 @@ export function verbOf(method: string, url: string, upgrade: boolean): string {
   }
 }
 
-/** The request path without its query string. */
-export function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+/** What the audit line says about a request before anything is decided: method, verb, path, client. */
+export function requestAuditFields(
+  req: IncomingMessage,
+  upgrade: boolean,
+): Omit<ProxyAuditFields, 'result' | 'status'> {
+  const url = req.url ?? '';
+  const method = req.method ?? '';
+  return {
+    method,
+    verb: verbOf(method, url, upgrade),
+    path: pathOf(url),
+    client: req.socket.remoteAddress,
+  };
+}
+
+/** The audit fields a plan adds: its result, the person, and the reason of a refusal. */
+export function planAuditFields(
+  fields: Omit<ProxyAuditFields, 'result' | 'status'>,
+  plan: ForwardPlan,
+): Omit<ProxyAuditFields, 'status'> {
+  const who = { ...fields, result: plan.result, username: plan.username, sessionId: plan.sessionId };
+  return plan.ok ? who : { ...who, reason: plan.reason };
 }

@@ -1,9 +1,9 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { type ForwardDeps, pathOf, planForward, verbOf } from './forward-plan.js';
+import { type ForwardDeps, planAuditFields, planForward, requestAuditFields } from './forward-plan.js';
 import { kubernetesStatus, statusHeaders } from './kubernetes-status.js';
-import type { ProxyAuditFields, ProxyInstruments } from './proxy-instruments.js';
+import type { ProxyInstruments } from './proxy-instruments.js';
 import { responseHeaders } from './request-headers.js';
 
 export interface RelayDeps extends ForwardDeps {
@@ -39,14 +39,7 @@ export function createRequestRelay(deps: RelayDeps): (req: IncomingMessage, res:
   const { instruments } = deps;
   return (req, res) => {
     const started = performance.now();
-    const url = req.url ?? '';
-    const method = req.method ?? '';
-    const fields: Omit<ProxyAuditFields, 'result' | 'status'> = {
-      method,
-      verb: verbOf(method, url, false),
-      path: pathOf(url),
-      client: req.socket.remoteAddress,
-    };
+    const fields = requestAuditFields(req, false);
     const elapsed = () => (performance.now() - started) / 1000;
     instruments.opened('request');
     res.once('close', () => instruments.closed('request'));
@@ -61,17 +54,7 @@ export function createRequestRelay(deps: RelayDeps): (req: IncomingMessage, res:
           res.writeHead(plan.status, headers);
           res.end(body);
           req.resume();
-          instruments.record(
-            {
-              ...fields,
-              result: plan.result,
-              status: plan.status,
-              username: plan.username,
-              sessionId: plan.sessionId,
-              reason: plan.reason,
-            },
-            elapsed(),
-          );
+          instruments.record({ ...planAuditFields(fields, plan), status: plan.status }, elapsed());
           return;
         }
         const upstream = request(plan.options);
@@ -82,10 +65,7 @@ export function createRequestRelay(deps: RelayDeps): (req: IncomingMessage, res:
           // A stream (no Content-Length: watch, logs -f) shows it started at once; a sized answer goes
           // out with its body in one write.
           if (answer.headers['content-length'] === undefined) res.flushHeaders();
-          instruments.record(
-            { ...fields, result: plan.result, status, username: plan.username, sessionId: plan.sessionId },
-            elapsed(),
-          );
+          instruments.record({ ...planAuditFields(fields, plan), status }, elapsed());
           answer.pipe(res);
           answer.once('close', () => {
             if (!answer.complete) res.destroy();

@@ -2,9 +2,8 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { request } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { pathOf, planForward, verbOf } from './forward-plan.js';
+import { planAuditFields, planForward, requestAuditFields } from './forward-plan.js';
 import { kubernetesStatus, statusHeaders } from './kubernetes-status.js';
-import type { ProxyAuditFields } from './proxy-instruments.js';
 import { responseHeaders } from './request-headers.js';
 import { limitConnectTime, type RelayDeps } from './request-relay.js';
 
@@ -41,14 +40,7 @@ export function createUpgradeRelay(
   const { instruments } = deps;
   return (req, socket, head) => {
     const started = performance.now();
-    const url = req.url ?? '';
-    const method = req.method ?? '';
-    const fields: Omit<ProxyAuditFields, 'result' | 'status'> = {
-      method,
-      verb: verbOf(method, url, true),
-      path: pathOf(url),
-      client: req.socket.remoteAddress,
-    };
+    const fields = requestAuditFields(req, true);
     const elapsed = () => (performance.now() - started) / 1000;
     socket.on('error', () => socket.destroy());
 
@@ -62,20 +54,10 @@ export function createUpgradeRelay(
             flatten({ ...statusHeaders(plan.status, body), connection: 'close' }),
             body,
           );
-          instruments.record(
-            {
-              ...fields,
-              result: plan.result,
-              status: plan.status,
-              username: plan.username,
-              sessionId: plan.sessionId,
-              reason: plan.reason,
-            },
-            elapsed(),
-          );
+          instruments.record({ ...planAuditFields(fields, plan), status: plan.status }, elapsed());
           return;
         }
-        const audit = { ...fields, result: plan.result, username: plan.username, sessionId: plan.sessionId };
+        const audit = planAuditFields(fields, plan);
         const upstream = request(plan.options);
         limitConnectTime(upstream, deps.connectTimeoutMs);
         upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {

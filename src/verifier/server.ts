@@ -7,7 +7,7 @@ import type { VerifierConfig } from '../config/index.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { createOpsApp, type Metrics, type RunningServer, startServer } from '../http/index.js';
+import { createOpsApp, type Metrics, pathOf, type RunningServer, startServer } from '../http/index.js';
 import type { MappingSet } from '../mapping/index.js';
 import type { TokenStore } from '../store/index.js';
 import { boundLookup } from './bounded-lookup.js';
@@ -47,11 +47,6 @@ const DROP_WARNING_INTERVAL_MS = 10_000;
 /** Per-connection facts, computed at the first request of a connection, not on every request. */
 interface ConnectionFacts extends ReviewCaller {
   allowed: boolean;
-}
-
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 /**
