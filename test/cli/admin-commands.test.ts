@@ -6,15 +6,14 @@ import { parse } from 'yaml';
 import { loadConfigFile } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
-import { tokenReviewRequestBody } from '../support/apiserver-webhook-client.js';
 import { readWebhookKubeconfig } from '../support/apiserver-webhook-kubeconfig.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { type CliRun, runCliCaptured } from '../support/run-cli.js';
-import { postRaw } from '../verifier/https-post.js';
 import {
   CLUSTER_AUDIENCE,
   createVerifierPki,
+  postReview,
   type VerifierPki,
   verifierConfig,
   writeConfigFile,
@@ -34,11 +33,7 @@ function cli(...args: string[]): Promise<CliRun> {
 }
 
 async function reviewAs(token: string) {
-  const answer = await postRaw(
-    `${services.verifierURL}/authenticate`,
-    tokenReviewRequestBody('v1', 34, token, [CLUSTER_AUDIENCE]),
-    { ca: pki.serverCA.cert, client: pki.apiserver },
-  );
+  const answer = await postReview(services.verifierURL, token, pki);
   expect(answer.status).toBe(200);
   return JSON.parse(answer.body).status;
 }

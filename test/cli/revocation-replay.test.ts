@@ -6,14 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
-import { tokenReviewRequestBody } from '../support/apiserver-webhook-client.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { type CliRun, runCliCaptured } from '../support/run-cli.js';
-import { postRaw } from '../verifier/https-post.js';
 import {
   CLUSTER_AUDIENCE,
   createVerifierPki,
+  postReview,
   type VerifierPki,
   verifierConfig,
   writeConfigFile,
@@ -37,11 +36,7 @@ function cli(...args: string[]): Promise<CliRun> {
 }
 
 async function reviewAs(token: string) {
-  const answer = await postRaw(
-    `${services.verifierURL}/authenticate`,
-    tokenReviewRequestBody('v1', 34, token, [CLUSTER_AUDIENCE]),
-    { ca: pki.serverCA.cert, client: pki.apiserver },
-  );
+  const answer = await postReview(services.verifierURL, token, pki);
   return JSON.parse(answer.body).status.authenticated as boolean;
 }
 

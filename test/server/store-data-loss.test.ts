@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
-import { tokenReviewRequestBody } from '../support/apiserver-webhook-client.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { postRaw } from '../verifier/https-post.js';
+import { postReview } from '../verifier/verifier-fixture.js';
 
 /**
  * A Redis that restarts without persistence comes back empty. Before the generation marker, every
@@ -18,10 +17,7 @@ let services: RunningServices;
 const lines: Record<string, unknown>[] = [];
 
 async function review(token: string) {
-  const answer = await postRaw(
-    `${services.verifierURL}/authenticate`,
-    tokenReviewRequestBody('v1', 34, token, [AUDIENCE]),
-  );
+  const answer = await postReview(services.verifierURL, token, undefined, [AUDIENCE]);
   expect(answer.status).toBe(200);
   return JSON.parse(answer.body).status;
 }

@@ -7,12 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type RunningServices, startServices } from '../../src/server/index.js';
-import { tokenReviewRequestBody } from '../support/apiserver-webhook-client.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
-import { postRaw } from './https-post.js';
-import { CLUSTER_AUDIENCE, createVerifierPki, type VerifierPki, verifierConfig } from './verifier-fixture.js';
+import {
+  CLUSTER_AUDIENCE,
+  createVerifierPki,
+  postReview,
+  type VerifierPki,
+  verifierConfig,
+} from './verifier-fixture.js';
 
 /**
  * Serving limits: before them a silent TLS peer lived 120 s, slow headers ~85 s, a slow body 330 s,
@@ -64,14 +68,7 @@ function rawExchange(text: string): Promise<{ reply: string; ms: number }> {
 }
 
 function review(token: string) {
-  return postRaw(
-    `${mtls.verifierURL}/authenticate`,
-    tokenReviewRequestBody('v1', 34, token, [CLUSTER_AUDIENCE]),
-    {
-      ca: pki.serverCA.cert,
-      client: pki.apiserver,
-    },
-  );
+  return postReview(mtls.verifierURL, token, pki);
 }
 
 async function metricsText(services: RunningServices) {

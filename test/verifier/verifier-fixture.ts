@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ConfigFileInput } from '../../src/config/index.js';
+import { tokenReviewRequestBody } from '../support/apiserver-webhook-client.js';
 import type { CertificateAuthority, CertWorkspace, IssuedCert } from '../support/certs.js';
+import { type HttpAnswer, postRaw } from './https-post.js';
 
 /** The audience of "this" cluster in every verifier test. */
 export const CLUSTER_AUDIENCE = 'https://kubernetes.default.svc';
@@ -78,6 +80,21 @@ export function verifierConfig(options: {
 }
 
 /** Writes the config as YAML into `dir` and returns its path (for the CLI). */
+/**
+ * POSTs a v1 TokenReview for `token`, as a 1.34+ apiserver sends it, to a verifier's `/authenticate`:
+ * over mutual TLS with the apiserver's client certificate when the test PKI is given, else plain HTTP.
+ */
+export function postReview(
+  verifierURL: string | undefined,
+  token: string,
+  pki?: VerifierPki,
+  audiences: string[] = [CLUSTER_AUDIENCE],
+): Promise<HttpAnswer> {
+  if (!verifierURL) throw new Error('no verifier is running');
+  const tls = pki ? { ca: pki.serverCA.cert, client: pki.apiserver } : {};
+  return postRaw(`${verifierURL}/authenticate`, tokenReviewRequestBody('v1', 34, token, audiences), tls);
+}
+
 export function writeConfigFile(dir: string, config: ConfigFileInput, name = 'config.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, stringify(config));
