@@ -1,15 +1,4 @@
-// Review cost by group count: `npm run bench:groups` (builds first). See docs/benchmarks.md.
-//
-// The real verifier (built dist code, started like `serve`, plain HTTP, audit line on) on core 0,
-// autocannon and Redis on core 1. Three token populations in the same store, reviewed in interleaved
-// rounds: users whose token carried 5 groups; users with 5,000 directory groups after the upstream's
-// group filter (as the issuer stores them: resolveUpstreamGroups with `filter.prefixes`); and, for
-// reference, 5,000 groups stored unfiltered. The figure is each population's median throughput
-// relative to the 5-group one, from the same run.
-// Environment: BENCH_ROUNDS (default 3), BENCH_ROUND_SECONDS (5).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +9,9 @@ import { createLogger } from '../../dist/core/logger.js';
 import { resolveUpstreamGroups } from '../../dist/directory/index.js';
 import { createStore } from '../../dist/store/index.js';
 import { TokenService } from '../../dist/tokens/index.js';
-import { onCore, pinning, pinSelf } from '../lib/cpu-pinning.js';
+import { pinning, pinSelf } from '../lib/cpu-pinning.js';
 import { startRedis } from '../lib/redis-process.js';
+import { startServerProcess } from '../lib/server-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -129,12 +119,14 @@ try {
     filtered: await mint(config, 'filtered'),
     unfiltered: await mint(config, 'unfiltered'),
   };
-  const [command, args] = onCore(0, process.execPath, [
-    join(here, '..', 'verifier', 'verifier-process.js'),
-    configFile,
-  ]);
-  verifier = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const [{ url }] = await once(verifier, 'message');
+  verifier = await startServerProcess(
+    'verifier',
+    [join(here, '..', 'verifier', 'verifier-process.js'), configFile],
+    {
+      core: 0,
+    },
+  );
+  const { url } = verifier;
   await review(url, populations.five); // warm-up, not measured
   const results = { five: [], filtered: [], unfiltered: [] };
   const p99 = { five: [], filtered: [], unfiltered: [] };
@@ -146,7 +138,7 @@ try {
       p99[name].push(r.latency.p99);
     }
   }
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${verifier.pid}/status`, 'utf8'))[1]) / 1024;
+  const rss = verifier.rssMB();
   const base = median(results.five);
   console.log(
     `pinning: ${pinning ? 'verifier on core 0; load and Redis on core 1' : 'unavailable'}; ${ROUNDS} rounds × ${ROUND_SECONDS} s`,
@@ -165,10 +157,7 @@ try {
   }
   console.log(`verifier RSS after the run: ${rss.toFixed(0)} MB`);
 } finally {
-  if (verifier && verifier.exitCode === null) {
-    verifier.kill('SIGTERM');
-    await once(verifier, 'exit');
-  }
+  await verifier?.stop();
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 }

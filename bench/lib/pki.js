@@ -6,9 +6,33 @@ function openssl(dir, args) {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function leaf(dir, name, ca, extensions) {
+/** A one-day ECDSA P-256 CA in `dir` (ca.key, ca.crt) with this subject. */
+export function createCA(dir, subject) {
+  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.key',
+    '-sha256',
+    '-days',
+    '1',
+    '-subj',
+    subject,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+    '-out',
+    'ca.crt',
+  ]);
+}
+
+/** `name.key` and `name.crt` in `dir`: a one-day ECDSA P-256 certificate signed by the CA there. */
+export function issueCert(dir, name, subject, extensions) {
   openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`]);
-  openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`]);
+  openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
   writeFileSync(join(dir, `${name}.ext`), extensions.join('\n'));
   openssl(dir, [
     'x509',
@@ -16,9 +40,9 @@ function leaf(dir, name, ca, extensions) {
     '-in',
     `${name}.csr`,
     '-CA',
-    `${ca}.crt`,
+    'ca.crt',
     '-CAkey',
-    `${ca}.key`,
+    'ca.key',
     '-CAcreateserial',
     '-days',
     '1',
@@ -36,27 +60,9 @@ function leaf(dir, name, ca, extensions) {
  * file paths and PEM texts.
  */
 export function createBenchPKI(dir) {
-  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-sha256',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=bench CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign',
-    '-out',
-    'ca.crt',
-  ]);
-  leaf(dir, 'verifier', 'ca', ['extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1']);
-  leaf(dir, 'kube-apiserver', 'ca', ['extendedKeyUsage=clientAuth']);
+  createCA(dir, '/CN=bench CA');
+  issueCert(dir, 'verifier', '/CN=verifier', ['extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1']);
+  issueCert(dir, 'kube-apiserver', '/CN=kube-apiserver', ['extendedKeyUsage=clientAuth']);
   const file = (name) => join(dir, name);
   const pem = (name) => readFileSync(file(name), 'utf8');
   return {

@@ -5,13 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCA, issueCert } from '../lib/pki.js';
 import { freePort } from '../lib/redis-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-function openssl(dir, args) {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
 
 /** Where tools/build.sh keeps a Go-built peer; throws saying how to build it when it is absent. */
 function toolPath(name) {
@@ -24,30 +21,6 @@ function toolPath(name) {
     throw new Error(`${name} is not built: run bash tools/build.sh ${name}`);
   }
   return path;
-}
-
-function issue(dir, name, subject, extensions) {
-  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`]);
-  openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
-  writeFileSync(join(dir, `${name}.ext`), extensions.join('\n'));
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-sha256',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.crt`,
-  ]);
 }
 
 async function until(what, check, timeoutMs) {
@@ -87,30 +60,12 @@ export function adminCall(plane, method, path, body) {
  * control plane the proxy tests run against, started from plain JS for the benchmark.
  */
 export async function startControlPlane(dir) {
-  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-sha256',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=bench cluster CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign',
-    '-out',
-    'ca.crt',
-  ]);
-  issue(dir, 'apiserver', '/CN=kube-apiserver', [
+  createCA(dir, '/CN=bench cluster CA');
+  issueCert(dir, 'apiserver', '/CN=kube-apiserver', [
     'extendedKeyUsage=serverAuth',
     'subjectAltName=IP:127.0.0.1,DNS:localhost',
   ]);
-  issue(dir, 'admin', '/O=system:masters/CN=bench-admin', ['extendedKeyUsage=clientAuth']);
+  issueCert(dir, 'admin', '/O=system:masters/CN=bench-admin', ['extendedKeyUsage=clientAuth']);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'sec1', format: 'pem' }));
   writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));

@@ -1,30 +1,15 @@
-// Proxy benchmark: `npm run bench:proxy` (builds first). See docs/proxy.md.
-//
-// The same read, GET /api/v1/namespaces/default/pods, against the real kube-apiserver (tools/) directly
-// with the admin's client certificate, and through the impersonation proxy (built dist code, started by
-// startServices, its upstream credential a service-account token with the impersonate ClusterRole) with
-// kob_ tokens, in the same run:
-//   1. max throughput: autocannon, ROUNDS interleaved rounds per path, medians, and their ratio;
-//   2. latency at a fixed 500 req/s offered, open loop, timed from when each request was due: p50/p99
-//      through the proxy minus direct = what the proxy adds;
-//   3. RSS of the proxy after all of it.
-// The proxy is pinned to core 0; the load generator and Redis to core 1; etcd and kube-apiserver are
-// not pinned (they serve both paths). Environment: BENCH_ROUNDS (3), BENCH_ROUND_SECONDS (8),
-// BENCH_RATE (500), BENCH_PIN=0 (pin nothing: on a machine busy with other work a pinned process cannot
-// move off a crowded core, which costs the proxy path, with its extra hops, more than the direct one).
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadConfigFile } from '../../dist/config/index.js';
-import { onCore, pinning, pinSelf } from '../lib/cpu-pinning.js';
+import { pinning, pinSelf } from '../lib/cpu-pinning.js';
 import { runFixedRate } from '../lib/fixed-rate.js';
 import { createBenchPKI } from '../lib/pki.js';
 import { startRedis } from '../lib/redis-process.js';
+import { cpuSeconds, startServerProcess } from '../lib/server-process.js';
 import { mintTokens } from '../verifier/tokens.js';
 import { adminCall, startControlPlane } from './control-plane.js';
 
@@ -40,13 +25,6 @@ const AUDIENCE = 'https://prod.example.com';
 const READ = '/api/v1/namespaces/default/pods';
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-/** CPU seconds (user + system) process `pid` has used so far. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -118,30 +96,10 @@ async function prepareCluster(plane) {
   return token.status.token;
 }
 
-async function startProxy(configFile) {
-  const script = [join(here, 'proxy-process.js'), configFile];
-  const [command, args] = PIN ? onCore(SERVER_CORE, process.execPath, script) : [process.execPath, script];
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const [message] = await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`proxy exited with code ${code} before listening`);
-    }),
-  ]);
-  return {
-    url: message.url,
-    pid: child.pid,
-    rssMB() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+function startProxy(configFile) {
+  return startServerProcess('proxy', [join(here, 'proxy-process.js'), configFile], {
+    core: PIN ? SERVER_CORE : undefined,
+  });
 }
 
 function get(url, options) {

@@ -1,18 +1,4 @@
-// Verifier benchmark: `npm run bench:verifier` (builds first). See docs/benchmarks.md.
-//
-// The real verifier (built dist code, started by startServices from a production-shaped config) against
-// a bare node:http baseline doing the same JSON parse + SHA-256 + Redis GET, both on core 0, with the
-// load generator and Redis on core 1, loopback only:
-//   1. max throughput: autocannon, ROUNDS interleaved rounds per server, medians;
-//   2. latency at a fixed 2,000 req/s offered, open loop, timed from when each request was due;
-//   3. RSS of the verifier after all of it.
-// Environment: BENCH_REDIS_URL (use that Redis instead of starting one), BENCH_ROUNDS (default 3),
-// BENCH_ROUND_SECONDS (8), BENCH_RATE (2000), BENCH_PROFILE=1 (CPU-profile the verifier),
-// BENCH_TRANSPORT=mtls (HTTPS with a client certificate on both servers instead of plain HTTP),
-// BENCH_LOG_LEVEL (verifier logging.level, default info as in production: one audit line per review).
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -20,10 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadConfigFile } from '../../dist/config/index.js';
-import { onCore, pinning, pinSelf } from '../lib/cpu-pinning.js';
+import { pinning, pinSelf } from '../lib/cpu-pinning.js';
 import { runFixedRate } from '../lib/fixed-rate.js';
 import { createBenchPKI } from '../lib/pki.js';
 import { startRedis } from '../lib/redis-process.js';
+import { startServerProcess } from '../lib/server-process.js';
 import { summariseProfiles } from './profile-summary.js';
 import { mintTokens } from './tokens.js';
 
@@ -40,7 +27,6 @@ const CONNECTIONS = 32;
 const AUDIENCE = 'https://kubernetes.default.svc';
 const REVIEW_PATH = '/authenticate?timeout=30s';
 const SERVER_CORE = 0;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const LOAD_CORE = 1;
 
 /** The bytes a 1.34+ apiserver sends with the default webhook version (v1beta1). */
@@ -54,40 +40,9 @@ function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Starts a server script in its own process on the server core; resolves once it reports its URL. */
-async function startProcess(name, script, args, nodeArgs = []) {
-  const [command, commandArgs] = onCore(SERVER_CORE, process.execPath, [
-    ...nodeArgs,
-    join(here, script),
-    ...args,
-  ]);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const [message] = await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`${name} exited with code ${code} before listening`);
-    }),
-  ]);
-  return {
-    name,
-    url: message.url,
-    pid: child.pid,
-    /** CPU seconds (user + system) the process has used so far. */
-    cpuSeconds() {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    },
-    rssMB() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+/** Starts a server script of this folder in its own process on the server core. */
+function startProcess(name, script, args, nodeArgs = []) {
+  return startServerProcess(name, [join(here, script), ...args], { core: SERVER_CORE, nodeArgs });
 }
 
 /** POSTs one review and resolves with the HTTP status and parsed answer. */
