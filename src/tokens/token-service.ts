@@ -6,6 +6,7 @@ import { generateCredential, hashCredential, isWellFormedCredential } from '../c
 import type {
   AccessTokenRecord,
   RefreshTokenRecord,
+  RefreshUse,
   SessionIdentity,
   SessionRecord,
   TokenStore,
@@ -171,19 +172,9 @@ export class TokenService {
   async redeemRefreshToken(token: string, clientId: string): Promise<RefreshRedemption> {
     if (!isWellFormedCredential(token, 'refresh')) return { status: 'invalid', reason: 'malformed' };
     const use = await this.store.useRefreshToken(this.hash(token));
-    if (use.status === 'unknown') return { status: 'invalid', reason: 'unknown' };
-    const { record } = use;
-    const now = this.clock.now();
-    if (record.expiresAt <= now) return { status: 'invalid', reason: 'expired' };
-    const graceReuse = use.status === 'reused';
-    if (use.status === 'reused' && now - use.firstUsedAt > this.config.refreshReuseGrace) {
-      await this.store.revokeSession(record.sessionId);
-      return { status: 'reuse_detected', sessionId: record.sessionId };
-    }
-    if (record.clientId !== clientId) return { status: 'invalid', reason: 'client_mismatch' };
-    const session = await this.store.getSession(record.sessionId);
-    if (session === undefined) return { status: 'invalid', reason: 'session_gone' };
-    return { status: 'ok', session, record, graceReuse };
+    const vetted = await this.#vetRefreshUse(use, clientId);
+    if (vetted.status !== 'ok') return vetted;
+    return { ...vetted, graceReuse: use.status === 'reused' };
   }
 
   /**
@@ -196,6 +187,22 @@ export class TokenService {
   async inspectRefreshToken(token: string, clientId: string): Promise<RefreshInspection> {
     if (!isWellFormedCredential(token, 'refresh')) return { status: 'invalid', reason: 'malformed' };
     const use = await this.store.peekRefreshToken(this.hash(token));
+    const vetted = await this.#vetRefreshUse(use, clientId);
+    if (vetted.status !== 'ok') return vetted;
+    return { ...vetted, ...(use.status === 'reused' && { usedAt: use.firstUsedAt }) };
+  }
+
+  /**
+   * The checks a use and a peek of a refresh token share, in order: known, not expired, not reused
+   * past the grace window (which revokes the session), the client it was issued to, its session.
+   */
+  async #vetRefreshUse(
+    use: RefreshUse,
+    clientId: string,
+  ): Promise<
+    | { status: 'ok'; session: SessionRecord; record: RefreshTokenRecord }
+    | Exclude<RefreshRedemption, { status: 'ok' }>
+  > {
     if (use.status === 'unknown') return { status: 'invalid', reason: 'unknown' };
     const { record } = use;
     const now = this.clock.now();
@@ -207,12 +214,7 @@ export class TokenService {
     if (record.clientId !== clientId) return { status: 'invalid', reason: 'client_mismatch' };
     const session = await this.store.getSession(record.sessionId);
     if (session === undefined) return { status: 'invalid', reason: 'session_gone' };
-    return {
-      status: 'ok',
-      session,
-      record,
-      ...(use.status === 'reused' && { usedAt: use.firstUsedAt }),
-    };
+    return { status: 'ok', session, record };
   }
 
   /** Stores a changed session (refreshed upstream claims, rotated upstream refresh token). */
