@@ -49,12 +49,16 @@ export function wasHandedBefore(file: string, parentPid: number, token: string):
 /** Remembers that `token` was handed to `parentPid`. Best effort: a failure only costs a refresh. */
 export function recordHandedToken(file: string, parentPid: number, token: string): void {
   try {
-    if ((readRecord(file)?.length ?? 0) >= MAX_RECORD_BYTES) forgetHandedTokens(file);
-    const fd = openSync(
-      file,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | O_NOFOLLOW,
-      0o600,
-    );
+    const openForAppend = () =>
+      openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | O_NOFOLLOW, 0o600);
+    let fd = openForAppend();
+    // Its size, not a second read of it (wasHandedBefore read it already on this run): a full record
+    // starts over.
+    if (fstatSync(fd).size >= MAX_RECORD_BYTES) {
+      closeSync(fd);
+      forgetHandedTokens(file);
+      fd = openForAppend();
+    }
     try {
       appendFileSync(fd, `${parentPid} ${tokenFingerprint(token)}\n`);
     } finally {
