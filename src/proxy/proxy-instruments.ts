@@ -1,19 +1,17 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { audit, type Logger } from '../core/logger.js';
 import type { Metrics } from '../http/index.js';
+import type { ReviewResult } from '../verifier/index.js';
 
-/** The `result` label of the proxy's metrics and audit line. */
+/**
+ * The `result` label of the proxy's metrics and audit line: the verifier's denials (one decision for
+ * both faces), plus what only a proxy can say.
+ */
 export type ProxyResult =
   | 'forwarded'
   | 'passthrough'
   | 'missing'
-  | 'malformed'
-  | 'unknown'
-  | 'store_lost'
-  | 'expired'
-  | 'audience'
-  | 'rule'
-  | 'error'
+  | Exclude<ReviewResult, 'authenticated'>
   | 'impersonation'
   | 'identity'
   | 'bad_request'
