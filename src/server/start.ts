@@ -15,7 +15,7 @@ import { compileMappingSet, type MappingSet } from '../mapping/index.js';
 import { resolveUpstream, startProxy } from '../proxy/index.js';
 import { createStore, hasResilience, type TokenStore } from '../store/index.js';
 import { TokenService } from '../tokens/index.js';
-import { decideTokenReview, startVerifier } from '../verifier/index.js';
+import { decideTokenReview, IdentityMemo, startVerifier } from '../verifier/index.js';
 
 export interface StartOptions {
   /** Environment of the process (the composition root is the one place that may read it). */
@@ -142,6 +142,8 @@ export async function startServices(config: Config, options: StartOptions): Prom
         mapping,
         audiences: proxyConfig.audiences,
         storeRecentlyLost,
+        // The same memo the verifier keeps: the rules run once per identity, not once per request.
+        memo: new IdentityMemo(),
       };
       proxy = await startProxy({
         config: proxyConfig,

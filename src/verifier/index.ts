@@ -1,4 +1,5 @@
 export { isSubjectAllowed, readClientIdentity } from './client-certificate.js';
+export { IdentityMemo } from './identity-memo.js';
 export {
   type AccessTokenLookup,
   decideTokenReview,
