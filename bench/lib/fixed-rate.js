@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { loopDelayRecorder } from './loop-delay.js';
 
 /** The value at quantile `q` (0..1) of an ascending array, in the array's unit. */
 export function quantile(sorted, q) {
@@ -25,6 +26,9 @@ export function quantile(sorted, q) {
  * @param {(i: number) => Record<string, string>} [o.headersOf] per-request headers, added to `headers`
  * @param {Record<string, string>} o.headers
  * @param {{ca: string, cert: string, key: string}} [o.tls] client TLS (for https:// URLs)
+ * @param {() => void} [o.onMeasureStart] called when the measured period begins
+ * The result carries the load generator's own event-loop delay over the measured period
+ * (`clientLoopDelay`, ms): latency it adds is the client's, not the server's.
  */
 export async function runFixedRate(o) {
   const secure = o.url.startsWith('https:');
@@ -46,6 +50,11 @@ export async function runFixedRate(o) {
     finish = resolve;
   });
   const start = performance.now();
+  const clientLoop = loopDelayRecorder();
+  const measureStart = setTimeout(() => {
+    clientLoop.start();
+    o.onMeasureStart?.();
+  }, o.warmupMs);
 
   function complete(due, ok, status) {
     if (!ok) errors++;
@@ -86,6 +95,8 @@ export async function runFixedRate(o) {
   const timeout = setTimeout(finish, o.warmupMs + o.durationMs + 30_000);
   await finished;
   clearTimeout(timeout);
+  clearTimeout(measureStart);
+  const clientLoopDelay = clientLoop.read();
   agent.destroy();
   const sorted = latencies.slice(0, measured).sort();
   return {
@@ -99,5 +110,6 @@ export async function runFixedRate(o) {
     p99: quantile(sorted, 0.99),
     p999: quantile(sorted, 0.999),
     max: sorted[sorted.length - 1],
+    clientLoopDelay,
   };
 }

@@ -39,6 +39,15 @@ export async function startServerProcess(name, scriptArgs, { core, nodeArgs = []
     pid: child.pid,
     cpuSeconds: () => cpuSeconds(child.pid),
     rssMB: () => rssMB(child.pid),
+    /** Starts the server's own event-loop delay recording (bench/lib/loop-delay.js). */
+    startLoopDelay: () => child.send('loop-delay:start'),
+    /** Stops it and resolves with its percentiles in ms. */
+    async readLoopDelay() {
+      const answer = once(child, 'message');
+      child.send('loop-delay:read');
+      const [message] = await answer;
+      return message.loopDelay;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

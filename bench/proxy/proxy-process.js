@@ -3,10 +3,12 @@
 // Usage: node proxy-process.js CONFIG_FILE   (reports {url} over IPC, stops on SIGTERM)
 import { loadConfigFile } from '../../dist/config/index.js';
 import { startServices } from '../../dist/server/index.js';
+import { answerLoopDelayQueries } from '../lib/loop-delay.js';
 
 const config = loadConfigFile(process.argv[2], process.env);
 const services = await startServices(config, { env: process.env });
 process.send({ url: services.proxyURL });
+answerLoopDelayQueries();
 process.once('SIGTERM', () => {
   services.close().then(() => process.exit(0));
 });

@@ -306,6 +306,7 @@ async function main() {
         headers: {},
         headersOf: path.headersOf,
         tls: path.tls,
+        onMeasureStart: () => (path.name === 'proxy' ? proxy.startLoopDelay() : undefined),
       });
     for (const path of paths) await fixedRate(path, 2000);
     for (let r = 0; r < ROUNDS; r++) {
@@ -316,6 +317,7 @@ async function main() {
             `${path.name} at ${RATE} req/s: ${f.errors} errors, ${f.non200} non-200, ${f.lost} lost`,
           );
         }
+        if (path.name === 'proxy') f.serverLoopDelay = await proxy.readLoopDelay();
         fixedRounds[path.name].push(f);
       }
     }
@@ -352,6 +354,7 @@ async function main() {
         `added latency at ${RATE} req/s, proxy vs direct: p50 ${fmt(total.p50)} ms, p99 ${fmt(total.p99)} ms (target p99 ≤ 2 ms) ${total.p99 <= 2 ? 'MET' : 'MISSED'}`,
         `  of which the apiserver's impersonation checks (impersonating vs direct): p50 ${fmt(impersonation.p50)} ms, p99 ${fmt(impersonation.p99)} ms`,
         `  and the proxy's own hop (proxy vs impersonating): p50 ${fmt(hop.p50)} ms, p99 ${fmt(hop.p99)} ms`,
+        `event-loop delay p99 per round (ms): proxy ${fixed.proxy.all.map((f) => fmt(f.serverLoopDelay.p99)).join(', ')}; load generator ${paths.map((p) => `${p.name} ${fixed[p.name].all.map((f) => fmt(f.clientLoopDelay.p99)).join('/')}`).join(', ')}`,
         `proxy RSS after the run: ${fmt(rss, 0)} MB`,
         `CPU per request (median of rounds): proxy ${fmt(cpu('proxy', 'proxy'), 3)} ms; apiserver ${fmt(cpu('direct', 'apiserver'), 3)} ms direct, ${fmt(cpu('impersonating', 'apiserver'), 3)} ms impersonating, ${fmt(cpu('proxy', 'apiserver'), 3)} ms through the proxy`,
         `per-round req/s direct: ${rounds.direct.map((x) => Math.round(x.rps)).join(', ')}; impersonating: ${rounds.impersonating.map((x) => Math.round(x.rps)).join(', ')}; proxy: ${rounds.proxy.map((x) => Math.round(x.rps)).join(', ')}`,

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { Redis } from 'ioredis';
 import { hashCredential } from '../../dist/core/token-format.js';
 import { RedisKeys } from '../../dist/store/redis-keys.js';
+import { answerLoopDelayQueries } from '../lib/loop-delay.js';
 
 const [redisURL, prefix, certFile, keyFile, clientCAFile] = process.argv.slice(2);
 const redis = new Redis(redisURL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -60,6 +61,7 @@ server.keepAliveTimeout = 120_000;
 server.listen(0, '127.0.0.1', () =>
   process.send({ url: `${certFile ? 'https' : 'http'}://127.0.0.1:${server.address().port}` }),
 );
+answerLoopDelayQueries();
 process.once('SIGTERM', () => {
   server.close();
   server.closeAllConnections();
