@@ -273,6 +273,16 @@ export const configSchema = z
       userValidationRules: [],
       groupMap: {},
     }),
+    /**
+     * Each upstream's own rules for a process that does not run the issuer (a proxy or verifier
+     * deployed apart from it): the same rules as `issuer.upstreams[].mapping`, keyed by upstream name.
+     */
+    upstreamMappings: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lowercase letters, digits, _ -' }),
+        mappingSchema,
+      )
+      .default({}),
     logging: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .default({ level: 'info' }),

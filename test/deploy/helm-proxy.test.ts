@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { Config } from '../../src/config/index.js';
 import { parseListenAddress } from '../../src/http/index.js';
+import { compileMappingSet } from '../../src/mapping/index.js';
 import { ChartWorkspace } from './chart-workspace.js';
 import type { NamespaceObjects } from './mounted-files.js';
 import { type RenderedChart, renderChart, tryRenderChart } from './rendered-chart.js';
@@ -144,6 +146,39 @@ describe('the proxy next to the verifier and issuer', () => {
       'userextras/corp.example.com/cost-center',
       'userextras/example.com/team',
     ]);
+    // The proxy's own config has no issuer section: the upstream's rules travel as upstreamMappings.
+    const proxyConfig = parse(
+      String(chart.one('ConfigMap', 'kob-kube-oidc-bridge-proxy').data?.['config.yaml']),
+    );
+    expect(proxyConfig.issuer).toBeUndefined();
+    expect(proxyConfig.upstreamMappings?.corp?.claimMappings?.extra).toEqual([
+      { key: 'corp.example.com/cost-center', valueExpression: 'claims.cc' },
+    ]);
+  });
+
+  it('carries upstreamMappings into a proxy-only install, mapped as the issuer maps that upstream', async () => {
+    const chart = await renderChart({
+      home: ws.folder('helm'),
+      set: [
+        ...managedCluster,
+        'upstreamMappings.corp.claimMappings.username.claim=email',
+        'upstreamMappings.corp.claimMappings.username.prefix=corp:',
+        'upstreamMappings.corp.claimMappings.extra[0].key=corp.example.com/cost-center',
+        'upstreamMappings.corp.claimMappings.extra[0].valueExpression=claims.cc',
+      ],
+    });
+    const config = ws.loadRenderedConfig(chart, proxyObjects());
+    const mapping = compileMappingSet(config);
+    const claims = { email: 'alice@example.com', cc: 'c-7', teams: ['a'] };
+    expect(mapping.forUpstream('corp').mapClaims(claims)).toMatchObject({
+      ok: true,
+      user: { username: 'corp:alice@example.com', extra: { 'corp.example.com/cost-center': ['c-7'] } },
+    });
+    expect(mapping.forUpstream('elsewhere').mapClaims(claims)).toMatchObject({
+      ok: true,
+      user: { username: 'alice@example.com' },
+    });
+    expect(rules(chart)[1]?.resources).toContain('userextras/corp.example.com/cost-center');
   });
 });
 

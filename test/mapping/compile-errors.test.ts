@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { ConfigError, type ConfigProblem } from '../../src/core/errors.js';
 import { compileMappingSet } from '../../src/mapping/index.js';
-import { configWithMapping, type TestUpstream } from './mapping-config.js';
+import { configObject, configWithMapping, type TestUpstream } from './mapping-config.js';
 
 function problemsOf(mapping: unknown, upstreams: TestUpstream[] = []): ConfigProblem[] {
   const config = configWithMapping(mapping, upstreams);
@@ -301,5 +302,63 @@ describe('compile errors name the rule path', () => {
       ],
     });
     expect(problems).toEqual([]);
+  });
+});
+
+describe('upstreamMappings: per-upstream rules without the issuer', () => {
+  const corpRules = { claimMappings: { username: { claim: 'email', prefix: 'corp:' } } };
+
+  test('a process without the issuer maps an upstream with its own rules, others with the top level', () => {
+    const config = parseConfig(
+      { ...configObject({ claimMappings: USERNAME }), upstreamMappings: { corp: corpRules } },
+      { env: {}, baseDir: process.cwd() },
+    );
+    const set = compileMappingSet(config);
+    expect(set.upstreamNames).toEqual(['corp']);
+    const claims = { sub: 'u-1', email: 'alice@example.com' };
+    expect(set.forUpstream('corp').mapClaims(claims)).toMatchObject({
+      ok: true,
+      user: { username: 'corp:alice@example.com' },
+    });
+    expect(set.forUpstream('other').mapClaims(claims)).toMatchObject({ ok: true, user: { username: 'u-1' } });
+  });
+
+  test('rules defined twice for one upstream, or for an upstream the issuer lacks, are named', () => {
+    const config = (upstreams: TestUpstream[], separate: Record<string, unknown>) =>
+      parseConfig(
+        { ...configObject({ claimMappings: USERNAME }, upstreams), upstreamMappings: separate },
+        { env: {}, baseDir: process.cwd() },
+      );
+    const problems = (c: ReturnType<typeof config>) => {
+      try {
+        compileMappingSet(c);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems(config([{ name: 'corp', mapping: corpRules }], { corp: corpRules }))).toEqual([
+      {
+        path: 'upstreamMappings.corp',
+        message: 'upstream corp already has rules at issuer.upstreams.0.mapping',
+      },
+    ]);
+    expect(problems(config([{ name: 'corp' }], { crop: corpRules }))).toEqual([
+      { path: 'upstreamMappings.crop', message: 'no upstream crop in issuer.upstreams' },
+    ]);
+    expect(problems(config([{ name: 'corp' }], { corp: corpRules }))).toEqual([]);
+  });
+
+  test('a bad rule in upstreamMappings is named by its path', () => {
+    const config = parseConfig(
+      {
+        ...configObject({ claimMappings: USERNAME }),
+        upstreamMappings: { corp: { claimMappings: { username: { expression: 'claims.email +' } } } },
+      },
+      { env: {}, baseDir: process.cwd() },
+    );
+    expect(() => compileMappingSet(config)).toThrowError(
+      /upstreamMappings\.corp\.claimMappings\.username\.expression/,
+    );
   });
 });

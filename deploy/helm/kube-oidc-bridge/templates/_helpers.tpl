@@ -230,6 +230,22 @@ Output: YAML {config: {...}, sources: [{kind, name, key, path}]}.
 {{- end -}}
 
 {{- $_ = set $config "mapping" $v.mapping -}}
+{{- /* Without the issuer in this config (the proxy's, a verifier-only install), each upstream's own
+       rules travel as upstreamMappings, so every role maps a token as the issuer does. */ -}}
+{{- $separate := deepCopy (default dict $v.upstreamMappings) -}}
+{{- if not $v.issuer.enabled -}}
+{{- range $i, $u := $v.issuer.upstreams -}}
+{{- if and $u.name $u.mapping -}}
+{{- if hasKey $separate $u.name -}}
+{{- fail (printf "upstreamMappings.%s: issuer.upstreams[%d].mapping already gives this upstream's rules; keep one" $u.name $i) -}}
+{{- end -}}
+{{- $_ = set $separate $u.name $u.mapping -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $separate -}}
+{{- $_ = set $config "upstreamMappings" $separate -}}
+{{- end -}}
 {{- $_ = set $config "logging" $v.logging -}}
 {{- /* Probes and metrics: the verifier listener wants a client certificate the kubelet lacks. */ -}}
 {{- $_ = set $config "ops" (dict "listen" (printf ":%d" (int $v.ops.port))) -}}

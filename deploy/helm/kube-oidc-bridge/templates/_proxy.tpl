@@ -28,7 +28,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/*
-kob.proxyExtraKeys: every `extra` key the mapping rules can produce (top-level and per upstream), as a
+kob.proxyExtraKeys: every `extra` key the mapping rules can produce (top-level, per upstream and
+upstreamMappings), as a
 YAML list: the ClusterRole grants `impersonate` on userextras/<key> for exactly these.
 */}}
 {{- define "kob.proxyExtraKeys" -}}
@@ -38,6 +39,9 @@ YAML list: the ClusterRole grants `impersonate` on userextras/<key> for exactly 
 {{- if .mapping -}}
 {{- $mappings = append $mappings .mapping -}}
 {{- end -}}
+{{- end -}}
+{{- range $name, $rules := (default dict .Values.upstreamMappings) -}}
+{{- $mappings = append $mappings $rules -}}
 {{- end -}}
 {{- range $mappings -}}
 {{- range (default list (default dict .claimMappings).extra) -}}
