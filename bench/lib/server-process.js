@@ -20,13 +20,14 @@ export function rssMB(pid) {
 /**
  * Starts a Node server script (`scriptArgs`: the script and its arguments) that reports `{ url }`
  * over IPC, pinned to `core` when given; resolves once it has reported, rejects if it exits first.
+ * Its standard output is dropped unless `stdout: 'inherit'` (its log lines then interleave with ours).
  * `stop()` sends SIGTERM and waits for the exit.
  */
-export async function startServerProcess(name, scriptArgs, { core, nodeArgs = [] } = {}) {
+export async function startServerProcess(name, scriptArgs, { core, nodeArgs = [], stdout = 'ignore' } = {}) {
   const argv = [...nodeArgs, ...scriptArgs];
   const [command, args] =
     core === undefined ? [process.execPath, argv] : onCore(core, process.execPath, argv);
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = spawn(command, args, { stdio: ['ignore', stdout, 'inherit', 'ipc'] });
   const [message] = await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {

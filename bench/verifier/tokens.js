@@ -39,3 +39,17 @@ export async function mintTokens(config, audience, count) {
   }
   return tokens;
 }
+
+/**
+ * A long-lived TokenService on its own store, as an issuer holds one (the soak revokes through it
+ * while Redis fails over); its log lines are kept in `log`, each with `seenAt` (ms).
+ */
+export function openTokenService(config) {
+  const log = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (line) => void log.push({ ...JSON.parse(line), seenAt: Date.now() }) },
+  });
+  const store = createStore(config.store, { clock: systemClock, logger });
+  return { log, store, service: new TokenService({ store, clock: systemClock, config: config.tokens }) };
+}
