@@ -358,6 +358,48 @@ describe('optional objects (ci/full-values.yaml)', () => {
   });
 });
 
+describe('issuer.trustProxy', () => {
+  const render = async (values: unknown, set: string[] = []) => {
+    const chart = await renderChart({
+      home: ws.folder('helm'),
+      valuesFiles: [ws.valuesFile(values)],
+      set: ['issuer.enabled=true', ...set],
+    });
+    return {
+      raw: parse(chart.configText),
+      config: ws.loadRenderedConfig(chart, ws.namespaceObjectsFor('both roles')),
+    };
+  };
+
+  it('passes a list of proxy addresses and CIDR ranges through unchanged', async () => {
+    const proxies = ['10.0.0.0/8', '192.0.2.10', 'fd00::/8'];
+    const { raw, config } = await render({ issuer: { trustProxy: proxies } });
+    expect(raw.issuer.trustProxy).toEqual(proxies);
+    expect(config.issuer?.trustProxy).toEqual(proxies);
+  });
+
+  it('follows ingress.enabled when null, and keeps an explicit false behind the Ingress', async () => {
+    expect((await render({})).config.issuer?.trustProxy).toBe(false);
+    const explicit = await render({ issuer: { trustProxy: false }, ingress: { enabled: true } });
+    expect(explicit.config.issuer?.trustProxy).toBe(false);
+  });
+
+  for (const [name, value] of [
+    ['a single string', '10.0.0.0/8'],
+    ['an empty list', []],
+    ['a list holding a number', [10]],
+  ] as const) {
+    it(`refuses ${name} (values.schema.json)`, async () => {
+      const result = await tryRenderChart({
+        home: ws.folder('helm'),
+        valuesFiles: [ws.valuesFile({ issuer: { enabled: true, trustProxy: value } })],
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("at '/issuer/trustProxy'");
+    });
+  }
+});
+
 describe('Redis through Sentinel or Cluster', () => {
   const load = async (valuesFile: string) => {
     const chart = await renderChart({ home: ws.folder('helm'), valuesFiles: [valuesFile] });

@@ -201,6 +201,7 @@ Output: YAML {config: {...}, sources: [{kind, name, key, path}]}.
 {{- $_ = set $issuer "listen" (printf ":%d" (int $v.issuer.port)) -}}
 {{- $_ = set $issuer "cookieSecret" (dict "file" (include "kob.fileRef" (dict "state" $state "ref" $v.issuer.cookieSecret "field" "issuer.cookieSecret" "path" "secrets/cookie-secret"))) -}}
 {{- $_ = set $issuer "encryptionKey" (dict "file" (include "kob.fileRef" (dict "state" $state "ref" $v.issuer.encryptionKey "field" "issuer.encryptionKey" "path" "secrets/encryption-key"))) -}}
+{{- /* true, false or a list of proxy addresses/CIDR ranges go through as they are; null follows the Ingress. */ -}}
 {{- $trustProxy := $v.issuer.trustProxy -}}
 {{- if kindIs "invalid" $trustProxy -}}
 {{- $trustProxy = $v.ingress.enabled -}}
