@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { BridgeError } from '../../core/errors.js';
 import type { SessionRecord, TokenStore } from '../../store/index.js';
 import type { TokenService } from '../../tokens/index.js';
+import { UpstreamCheckLocks } from '../models/upstream-check-lock.js';
 import { chooseAudience } from '../oauth/audience.js';
 import { refreshUpstream, type UpstreamRefreshDeps } from '../upstream/refresh-upstream.js';
 import { type GrantOutcome, refused } from './grant-outcome.js';
@@ -26,8 +27,7 @@ export interface RefreshGrantInput {
   params: URLSearchParams;
 }
 
-/** One upstream re-check per session at a time; a twin request waits for it (see below). */
-const CHECK_LOCK_SECONDS = 30;
+/** A twin request waits this long for the re-check another request runs (see below). */
 const TWIN_WAIT_MS = 25_000;
 const TWIN_POLL_MS = 100;
 
@@ -115,11 +115,10 @@ async function recheckOnce(
   clientId: string,
   session: SessionRecord,
 ): Promise<Rechecked> {
-  const lock = `refresh-check:${session.id}`;
+  const locks = new UpstreamCheckLocks(deps.store);
   const sleep = deps.sleep ?? defaultSleep;
   for (let waited = 0; ; waited += TWIN_POLL_MS) {
-    if (await deps.store.putEphemeralIfAbsent('lock', lock, { at: deps.clock.now() }, CHECK_LOCK_SECONDS))
-      break;
+    if (await locks.acquire(session.id, deps.clock.now())) break;
     if (waited >= TWIN_WAIT_MS) {
       throw new BridgeError('ERR_UPSTREAM', 'a concurrent upstream re-check of this session did not finish');
     }
@@ -136,7 +135,7 @@ async function recheckOnce(
   try {
     return await recheckUpstream(deps, session);
   } finally {
-    await deps.store.takeEphemeral('lock', lock);
+    await locks.release(session.id);
   }
 }
 
