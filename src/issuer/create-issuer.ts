@@ -1,13 +1,11 @@
 import { Router } from '@koa/router';
 import { createCaFetch } from '../http/ca-fetch.js';
 import type { IssuerContext, IssuerDeps } from './issuer-context.js';
-import { beginUpstreamLogin } from './login/begin-login.js';
-import { handleCallback } from './login/handle-callback.js';
+import { callbackRoute, loginStartRoute } from './login/login-routes.js';
 import { createOAuthRouter } from './oauth/index.js';
 import { problemPages } from './pages/problem-page.js';
 import { renderStartPage } from './pages/start-page.js';
-import { logoutRoute } from './session/logout-route.js';
-import { resultRoute } from './session/result-route.js';
+import { logoutRoute, resultRoute } from './session/session-routes.js';
 import { buildClientAuth } from './upstream/client-auth.js';
 import { SecretBox } from './upstream/secret-box.js';
 import { UpstreamRegistry } from './upstream/upstream-registry.js';
@@ -54,10 +52,8 @@ export async function createIssuer(deps: IssuerDeps): Promise<Issuer> {
   const pages = new Router();
   pages.use(problemPages(deps.logger));
   pages.get('/', (ctx) => renderStartPage(ctx, context.upstreams.list()));
-  pages.get('/login/:upstream', (ctx) =>
-    beginUpstreamLogin(context, ctx, ctx.params['upstream'] ?? '', { kind: 'web' }),
-  );
-  pages.get('/callback', (ctx) => handleCallback(context, ctx));
+  pages.get('/login/:upstream', loginStartRoute(context));
+  pages.get('/callback', callbackRoute(context));
   pages.get('/result', resultRoute(context));
   pages.post('/logout', logoutRoute(context));
 

@@ -4,8 +4,9 @@
  */
 export { createIssuer, type Issuer } from './create-issuer.js';
 export type { IssuerContext, IssuerDeps } from './issuer-context.js';
-export { LOGIN_BINDING_COOKIE } from './login/begin-login.js';
-export type { CompletedLogin, LoginPurpose, LoginState } from './login/types.js';
+export { LOGIN_BINDING_COOKIE } from './login/login-routes.js';
+export type { CompletedLogin, LoginPurpose } from './login/types.js';
+export type { LoginState } from './models/login-state.js';
 export { type ProblemKind, problemPages, renderProblemPage } from './pages/problem-page.js';
 export { type RunningIssuer, startIssuer } from './start-issuer.js';
 export type { UpstreamRefreshResult } from './upstream/refresh-upstream.js';

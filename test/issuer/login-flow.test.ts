@@ -143,6 +143,14 @@ describe('browser login through the upstream IdP', () => {
     expect(params.get('redirect_uri')).toBe(`${issuer.url}/callback`);
   });
 
+  it('an unknown sign-in option: the 404 page, no redirect, no login binding', async () => {
+    const response = await fetch(`${issuer.url}/login/nope`, { redirect: 'manual' });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.get('set-cookie') ?? '').not.toContain('kob-login');
+    expect(await response.text()).toContain('Unknown sign-in option');
+  });
+
   it('PKCE: the IdP requires it, and a wrong code_verifier fails the code exchange', async () => {
     const withoutPkce = await fetch(
       `${idp.issuer}/auth?client_id=bridge&response_type=code&scope=openid&state=s&redirect_uri=${encodeURIComponent(`${issuer.url}/callback`)}`,

@@ -1,4 +1,4 @@
-import type { OAuthErrorCode } from '../oauth/oauth-error.js';
+import type { OAuthErrorCode } from '../error-table.js';
 
 /** The grants of the token endpoint, as audit and metrics name them. */
 export type GrantType = 'authorization_code' | 'refresh_token' | 'device_code';

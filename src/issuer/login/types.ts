@@ -3,7 +3,7 @@ import type { Claims, UserInfo } from '../../core/identity.js';
 
 /**
  * Why a login was started, carried through the upstream round trip in the stored login state. The
- * purpose decides how the login finishes (login/finish-login.ts).
+ * purpose decides how the login finishes (login/finish.ts).
  */
 export type LoginPurpose =
   | { kind: 'web' }
@@ -22,18 +22,4 @@ export interface CompletedLogin {
   user: UserInfo;
   /** The upstream refresh token, already encrypted with the issuer's SecretBox. */
   upstreamRefreshToken?: string;
-}
-
-/**
- * What the store keeps (namespace `login`, keyed by a hash of `state`) between the redirect to the
- * upstream and the callback. Single-use: the callback takes it.
- */
-export interface LoginState {
-  upstream: string;
-  nonce: string;
-  codeVerifier: string;
-  purpose: LoginPurpose;
-  createdAt: number;
-  /** Hash of the browser-binding cookie: the callback must come from the browser that started. */
-  browserBinding: string;
 }

@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { IssuerContext } from '../issuer-context.js';
 import { DeviceGrants } from '../models/device-grant.js';
+import { pendingBudget } from '../web/rate-limiter.js';
 import { chooseAudience } from './audience.js';
 import { endpointURL, OAUTH_PATHS } from './issuer-identifier.js';
 import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
@@ -23,8 +24,11 @@ export function registerDeviceAuthorization(router: Router, deps: IssuerContext)
     if (!audience.ok) return sendOAuthError(ctx, 'invalid_target', audience.description);
 
     // Bound before store: a refused request costs the store one counter, never a record.
-    await deps.web.rateLimiter.check(ctx, 'device-authorization', issuer.rateLimit.loginPerMinute);
-    await deps.web.rateLimiter.checkPendingBudget(ctx, issuer);
+    await deps.web.rateLimiter.check(
+      ctx.ip,
+      { bucket: 'device-authorization', limit: issuer.rateLimit.loginPerMinute },
+      pendingBudget(issuer),
+    );
     const ttl = issuer.cli.deviceCodeTTL;
     const now = deps.clock.now();
     const started = await new DeviceGrants(deps.store).start(

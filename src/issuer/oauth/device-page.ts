@@ -1,24 +1,25 @@
 import type { Router } from '@koa/router';
 import type Koa from 'koa';
-import { isBridgeError } from '../../core/errors.js';
-import { audit } from '../../core/logger.js';
 import type { IssuerContext } from '../issuer-context.js';
-import { beginUpstreamLogin } from '../login/begin-login.js';
-import { DeviceGrants, type FoundDevice } from '../models/device-grant.js';
-import { renderProblemPage } from '../pages/problem-page.js';
+import { recordDeviceStep } from '../login/login-instruments.js';
+import { sendToUpstream } from '../login/login-routes.js';
+import type { FoundDevice } from '../models/device-grant.js';
+import { problemText, renderProblemPage } from '../pages/problem-page.js';
 import { readFormBody } from '../web/form-body.js';
 import { html } from '../web/html.js';
 import { renderPage } from '../web/layout.js';
+import { decideDevice, lookUpUserCode, type UserCodeLookup } from './device-confirmation.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
-import { normalizeUserCode } from './user-code.js';
 
 /**
  * The /device page (RFC 8628 §3.3): the person types the code their terminal shows, sees which client
  * asks, for which cluster, from where and when, and only then approves (and signs in upstream) or
- * denies. Every form carries a CSRF token (a malicious page must not approve a code for you, §5.4),
- * and every code lookup counts against a per-address limit (`issuer.rateLimit.userCodeAttemptsPerMinute`,
- * shared by replicas through the store) so codes cannot be guessed (§5.1).
+ * denies (device-confirmation.ts). Every form carries a CSRF token: a malicious page must not approve
+ * a code for you (§5.4).
  */
+
+/** Longest typed code shown back in the form. */
+const MAX_ECHOED_CODE = 20;
 
 function clusterName(deps: IssuerContext, audience: string): string {
   return deps.issuer.clusters.find((c) => c.audience === audience)?.name ?? audience;
@@ -27,17 +28,18 @@ function clusterName(deps: IssuerContext, audience: string): string {
 function entryForm(
   ctx: Koa.Context,
   deps: IssuerContext,
-  options: { code?: string; problem?: string; status?: number },
+  code?: string,
+  problem?: 'unknown-user-code',
 ): void {
   renderPage(ctx, {
-    status: options.status ?? 200,
+    ...(problem && { problem }),
     title: 'Sign in a device',
-    main: html`${options.problem ? html`<div class="notice problem" role="alert"><p>${options.problem}</p></div>` : ''}
+    main: html`${problem ? html`<div class="notice problem" role="alert">${problemText(problem)}</div>` : ''}
 <p>Enter the code shown in your terminal by <code>kube-oidc-bridge login --device</code>.</p>
 <form method="post" action="${OAUTH_PATHS.device}">
 <input type="hidden" name="csrf" value="${deps.web.csrf.token(ctx)}">
 <p><label for="user_code">Code</label><br>
-<input id="user_code" name="user_code" value="${options.code ?? ''}" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="BCDF-GHJK" required></p>
+<input id="user_code" name="user_code" value="${code ?? ''}" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="BCDF-GHJK" required></p>
 <p><button type="submit">Continue</button></p>
 </form>`,
   });
@@ -72,85 +74,66 @@ ${approve}
   });
 }
 
-/**
- * CSRF check, rate limit, then the pending record for the submitted code. Renders the answer itself
- * and returns undefined when the request cannot go on.
- */
-async function lookUpSubmittedCode(
-  ctx: Koa.Context,
-  deps: IssuerContext,
-  form: URLSearchParams,
-): Promise<FoundDevice | undefined> {
-  if (!deps.web.csrf.verify(ctx, form.get('csrf'))) {
-    renderProblemPage(ctx, 'bad-request');
-    ctx.status = 403;
-    return undefined;
-  }
+/** The posted form, when it is one and carries this browser's CSRF token; else the problem page. */
+async function readCheckedForm(ctx: Koa.Context, deps: IssuerContext): Promise<URLSearchParams | undefined> {
+  let form: URLSearchParams;
   try {
-    await deps.web.rateLimiter.check(ctx, 'user-code', deps.issuer.rateLimit.userCodeAttemptsPerMinute);
-  } catch (err) {
-    if (isBridgeError(err) && err.code === 'ERR_RATE_LIMITED') {
-      audit(deps.logger, 'device', { result: 'rate_limited', ip: ctx.ip });
-      renderProblemPage(ctx, 'rate-limited');
-      return undefined;
-    }
-    throw err;
-  }
-  const typed = form.get('user_code') ?? '';
-  const code = normalizeUserCode(typed);
-  const found = code ? await new DeviceGrants(deps.store).findPendingByUserCode(code) : undefined;
-  if (!found) {
-    entryForm(ctx, deps, {
-      code: typed.slice(0, 20),
-      status: 400,
-      problem: 'That code is not valid or has expired. Check it against your terminal, or start again there.',
-    });
-    return undefined;
-  }
-  return found;
-}
-
-async function readForm(ctx: Koa.Context): Promise<URLSearchParams | undefined> {
-  try {
-    return await readFormBody(ctx.req);
+    form = await readFormBody(ctx.req);
   } catch {
     renderProblemPage(ctx, 'bad-request');
     return undefined;
   }
+  if (!deps.web.csrf.verify(ctx, form.get('csrf'))) {
+    renderProblemPage(ctx, 'form-forbidden');
+    return undefined;
+  }
+  return form;
+}
+
+/** Renders a failed code lookup: the rate-limit page, or the form again with the typed code. */
+function renderLookupProblem(
+  ctx: Koa.Context,
+  deps: IssuerContext,
+  lookup: Exclude<UserCodeLookup, { ok: true }>,
+  typed: string,
+): void {
+  if (lookup.problem === 'rate-limited') renderProblemPage(ctx, 'rate-limited');
+  else entryForm(ctx, deps, typed.slice(0, MAX_ECHOED_CODE), lookup.problem);
 }
 
 export function registerDevicePage(router: Router, deps: IssuerContext): void {
   router.get(OAUTH_PATHS.device, (ctx) => {
-    const code = typeof ctx.query.user_code === 'string' ? ctx.query.user_code.slice(0, 20) : undefined;
-    entryForm(ctx, deps, { code });
+    const code =
+      typeof ctx.query.user_code === 'string' ? ctx.query.user_code.slice(0, MAX_ECHOED_CODE) : undefined;
+    entryForm(ctx, deps, code);
   });
 
   router.post(OAUTH_PATHS.device, async (ctx) => {
-    const form = await readForm(ctx);
+    const form = await readCheckedForm(ctx, deps);
     if (!form) return;
-    const found = await lookUpSubmittedCode(ctx, deps, form);
-    if (found) confirmPage(ctx, deps, found);
+    const userCode = form.get('user_code') ?? '';
+    const lookup = await lookUpUserCode(deps, { userCode, clientAddress: ctx.ip });
+    recordDeviceStep(deps, lookup);
+    if (!lookup.ok) return renderLookupProblem(ctx, deps, lookup, userCode);
+    confirmPage(ctx, deps, lookup.found);
   });
 
   router.post(OAUTH_PATHS.deviceConfirm, async (ctx) => {
-    const form = await readForm(ctx);
+    const form = await readCheckedForm(ctx, deps);
     if (!form) return;
-    const found = await lookUpSubmittedCode(ctx, deps, form);
-    if (!found) return;
-    if (form.get('decision') === 'deny') {
-      await new DeviceGrants(deps.store).decide(found.deviceId, 'denied');
-      audit(deps.logger, 'device', { result: 'denied' });
-      renderPage(ctx, {
-        title: 'Sign-in denied',
-        main: html`<p>The request was denied; the terminal that asked will be told. You can close this page.</p>`,
-      });
-      return;
-    }
-    const upstream = form.get('upstream') ?? '';
-    if (!deps.issuer.upstreams.some((u) => u.name === upstream)) {
-      renderProblemPage(ctx, 'unknown-upstream');
-      return;
-    }
-    await beginUpstreamLogin(deps, ctx, upstream, { kind: 'device', deviceId: found.deviceId });
+    const userCode = form.get('user_code') ?? '';
+    const decision = await decideDevice(deps, {
+      userCode,
+      decision: form.get('decision') === 'deny' ? 'deny' : 'approve',
+      upstream: form.get('upstream') ?? '',
+      clientAddress: ctx.ip,
+    });
+    recordDeviceStep(deps, decision);
+    if (!decision.ok) return renderLookupProblem(ctx, deps, decision, userCode);
+    if (decision.decision === 'approve') return sendToUpstream(ctx, deps, decision.begin);
+    renderPage(ctx, {
+      title: 'Sign-in denied',
+      main: html`<p>The request was denied; the terminal that asked will be told. You can close this page.</p>`,
+    });
   });
 }

@@ -30,3 +30,11 @@ export function checkLoopbackRedirectUri(value: string | undefined): RedirectUri
     return { ok: false, reason: 'redirect_uri must not contain a fragment' };
   return { ok: true, uri: value };
 }
+
+/** Appends OAuth response parameters to a redirect URI (keeping any query it already has). */
+export function redirectWith(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined) url.searchParams.set(key, value);
+  return url.href;
+}

@@ -20,7 +20,10 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export function registerToken(router: Router, deps: IssuerContext): void {
   const devices = new DeviceGrants(deps.store);
   router.post(OAUTH_PATHS.token, async (ctx) => {
-    await deps.web.rateLimiter.check(ctx, 'token', deps.issuer.rateLimit.tokenPerMinute);
+    await deps.web.rateLimiter.check(ctx.ip, {
+      bucket: 'token',
+      limit: deps.issuer.rateLimit.tokenPerMinute,
+    });
     const form = await readOAuthForm(ctx);
     if (!form.ok) return sendOAuthError(ctx, 'invalid_request', form.description);
     const params = form.params;

@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { decideAccessToken } from '../../tokens/index.js';
 import type { IssuerContext } from '../issuer-context.js';
 import { OAUTH_PATHS } from './issuer-identifier.js';
-import { noStore } from './oauth-error.js';
+import { sendOAuthError, sendOAuthJson } from './oauth-error.js';
 
 /**
  * The userinfo endpoint, for `kube-oidc-bridge whoami`: presents the Bearer access token and gets the
@@ -17,10 +17,8 @@ function bearer(ctx: Koa.Context): string | undefined {
 }
 
 function challenge(ctx: Koa.Context, description: string): void {
-  noStore(ctx);
   ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description}"`);
-  ctx.status = 401;
-  ctx.body = { error: 'invalid_token', error_description: description };
+  sendOAuthError(ctx, 'invalid_token', description);
 }
 
 export function registerUserinfo(router: Router, deps: IssuerContext): void {
@@ -35,8 +33,7 @@ export function registerUserinfo(router: Router, deps: IssuerContext): void {
     if (decision.result !== 'authenticated') return challenge(ctx, `token not accepted (${decision.result})`);
     const { record } = decision;
     const user = decision.user;
-    noStore(ctx);
-    ctx.body = {
+    sendOAuthJson(ctx, {
       sub: user.uid ?? user.username,
       username: user.username,
       ...(user.uid !== undefined && { uid: user.uid }),
@@ -44,7 +41,7 @@ export function registerUserinfo(router: Router, deps: IssuerContext): void {
       extra: user.extra,
       audiences: record.audiences,
       expires_at: record.expiresAt,
-    };
+    });
   };
   router.get(OAUTH_PATHS.userinfo, handler);
   router.post(OAUTH_PATHS.userinfo, handler);

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { ERROR_STATUS, type ProblemKind, retryAfter } from '../error-table.js';
 import { COPY_SCRIPT_URL, STYLESHEET_URL } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -6,7 +7,8 @@ export interface Page {
   /** Also the page's `<h1>`. */
   title: string;
   main: SafeHtml;
-  status?: number;
+  /** What went wrong, when something did: the status (and Retry-After) come from the error table. */
+  problem?: ProblemKind;
   /** Loads the copy-button script. */
   script?: boolean;
 }
@@ -16,7 +18,10 @@ export interface Page {
  * one `<h1>`. Security headers come from the securityHeaders middleware.
  */
 export function renderPage(ctx: Koa.Context, page: Page): void {
-  ctx.status = page.status ?? 200;
+  const status = page.problem ? ERROR_STATUS[page.problem] : 200;
+  const seconds = retryAfter(status);
+  if (seconds !== undefined) ctx.set('Retry-After', seconds);
+  ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = html`<!doctype html>
 <html lang="en">
