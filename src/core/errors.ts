@@ -16,7 +16,6 @@ export type ErrorCode =
   | 'ERR_UPSTREAM'
   | 'ERR_OAUTH'
   | 'ERR_RATE_LIMITED'
-  | 'ERR_NOT_FOUND'
   /** The session a credential would be minted for has ended (revoked or past its lifetime). */
   | 'ERR_SESSION_ENDED'
   /** Another kube-oidc-bridge login held the lock for too long: LockTimeoutError. */

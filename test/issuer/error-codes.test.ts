@@ -121,5 +121,7 @@ describe('error codes', () => {
     expect(codes).toContain('ERR_SESSION_ENDED');
     expect(codes).not.toContain('ERR_STORE_CONFLICT');
     expect(codes).not.toContain('ERR_LOGIN_STATE');
+    // An unknown sign-in option is an outcome of the login start, not an error.
+    expect(codes).not.toContain('ERR_NOT_FOUND');
   });
 });

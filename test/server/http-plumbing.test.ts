@@ -47,7 +47,6 @@ describe('errorMiddleware', () => {
 
   it.each<{ code: ErrorCode; status: number }>([
     { code: 'ERR_INPUT_INVALID', status: 400 },
-    { code: 'ERR_NOT_FOUND', status: 404 },
     { code: 'ERR_RATE_LIMITED', status: 429 },
     { code: 'ERR_UPSTREAM', status: 502 },
     { code: 'ERR_INTERNAL', status: 500 },
