@@ -1,14 +1,28 @@
 import { StoreUnavailableError } from '../core/errors.js';
 
+/** Turns a parsed stored value into a record; undefined when it is not a record of that kind. */
+export type RecordReader<T> = (value: unknown) => T | undefined;
+
+/** The reader of records stored as plain JSON objects (the ephemeral envelope): any object with an `expiresAt`. */
+function readObject<T extends { expiresAt: number }>(value: unknown): T | undefined {
+  return typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { expiresAt?: unknown }).expiresAt === 'number'
+    ? (value as T)
+    : undefined;
+}
+
 /**
  * Parses a stored record and applies the clock: `undefined` when absent or expired. A record that is
- * not the JSON object we wrote is an infrastructure failure (StoreUnavailableError), never a miss and
- * never a success: a review must not be answered from garbage.
+ * not what we wrote (not JSON, or refused by `read`: see record-layout.ts) is an infrastructure
+ * failure (StoreUnavailableError), never a miss and never a success: a review must not be answered
+ * from garbage.
  */
 export function decodeRecord<T extends { expiresAt: number }>(
   raw: string | null | undefined,
   now: number,
   what: string,
+  read: RecordReader<T> = readObject,
 ): T | undefined {
   if (raw === null || raw === undefined) return undefined;
   let value: unknown;
@@ -17,15 +31,10 @@ export function decodeRecord<T extends { expiresAt: number }>(
   } catch (err) {
     throw new StoreUnavailableError(`corrupt ${what} record in the store`, { cause: err });
   }
-  if (
-    value === null ||
-    typeof value !== 'object' ||
-    typeof (value as { expiresAt?: unknown }).expiresAt !== 'number'
-  ) {
-    throw new StoreUnavailableError(`corrupt ${what} record in the store`);
-  }
+  const record = read(value);
+  if (record === undefined) throw new StoreUnavailableError(`corrupt ${what} record in the store`);
   // Defence in depth: Redis expires the key too, but its clock is not ours and a TTL may be wrong.
-  return (value as T).expiresAt > now ? (value as T) : undefined;
+  return record.expiresAt > now ? record : undefined;
 }
 
 /**
@@ -37,6 +46,7 @@ export function decodeRetainedRecord<T extends { expiresAt: number }>(
   now: number,
   retention: number,
   what: string,
+  read: RecordReader<T>,
 ): T | undefined {
-  return decodeRecord<T>(raw, now - retention, what);
+  return decodeRecord<T>(raw, now - retention, what, read);
 }

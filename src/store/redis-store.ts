@@ -5,6 +5,14 @@ import type { Logger } from '../core/logger.js';
 import { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 import { hitWindow } from './hit-window.js';
 import { decodeRecord, decodeRetainedRecord } from './record-codec.js';
+import {
+  encodeAccessToken,
+  encodeRefreshToken,
+  encodeSession,
+  readAccessToken,
+  readRefreshToken,
+  readSession,
+} from './record-layout.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts } from './redis-scripts.js';
@@ -61,10 +69,10 @@ async function execAll(batch: ChainableCommander): Promise<unknown[]> {
 }
 
 /** Best-effort read of a session record being deleted: only to find its index entries. */
-function peekSession(raw: string | null): Partial<SessionRecord> | undefined {
+function peekSession(raw: string | null, id: string): SessionRecord | undefined {
   if (raw === null) return undefined;
   try {
-    return JSON.parse(raw) as Partial<SessionRecord>;
+    return readSession(JSON.parse(raw), id);
   } catch {
     return undefined;
   }
@@ -135,11 +143,11 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
    * session never regains a live token. The token's key has its own hash tag (a review reads it by
    * hash alone), so on Cluster it lives in another slot than the session: two round trips, in order.
    */
-  async function putToken(sessionId: string, member: string, key: string, json: string, expiresAt: number) {
+  async function putToken(sessionId: string, member: string, key: string, value: string, expiresAt: number) {
     const now = clock.now();
     const ttl = expiresAt - now;
     if (ttl <= 0) return;
-    await redis.set(key, json, 'EX', ttl);
+    await redis.set(key, value, 'EX', ttl);
     const [, exists] = await execAll(
       redis
         .pipeline()
@@ -147,6 +155,10 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
         .exists(keys.session(sessionId)),
     );
     if (exists === 0) await redis.del(key);
+  }
+
+  function decodeSession(raw: string | null, id: string, now: number): SessionRecord | undefined {
+    return decodeRecord(raw, now, 'session', (value) => readSession(value, id));
   }
 
   async function revoke(id: string): Promise<boolean> {
@@ -164,7 +176,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     const cleanup: Promise<number>[] = members.map((member) => redis.del(...keys.tokenMember(member)));
     cleanup.push(redis.zrem(keys.allSessions(), id));
     // Even an expired or unreadable session record loses its tokens and index entries.
-    const session = peekSession(raw);
+    const session = peekSession(raw, id);
     if (typeof session?.username === 'string')
       cleanup.push(redis.zrem(keys.userSessions(session.username), id));
     await Promise.all(cleanup);
@@ -177,7 +189,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     // One GET per session (each session is its own slot), all in flight at once.
     const raws = await Promise.all(ids.map((id) => redis.get(keys.session(id))));
     return raws
-      .map((raw) => decodeRecord<SessionRecord>(raw, now, 'session'))
+      .map((raw, i) => decodeSession(raw, ids[i] as string, now))
       .filter((s): s is SessionRecord => s !== undefined)
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
@@ -192,7 +204,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
         if (ttl <= 0) return;
         // Three slots (the session, the user's index, the list of all sessions): three commands.
         await Promise.all([
-          redis.set(keys.session(session.id), JSON.stringify(session), 'EX', ttl),
+          redis.set(keys.session(session.id), encodeSession(session), 'EX', ttl),
           redis.kobIndexAdd(keys.userSessions(session.username), session.id, session.expiresAt, now),
           redis.kobIndexAdd(keys.allSessions(), session.id, session.expiresAt, now),
         ]);
@@ -200,9 +212,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     },
 
     getSession(id) {
-      return run('getSession', async () =>
-        decodeRecord<SessionRecord>(await redis.get(keys.session(id)), clock.now(), 'session'),
-      );
+      return run('getSession', async () => decodeSession(await redis.get(keys.session(id)), id, clock.now()));
     },
 
     listSessions(filter) {
@@ -248,7 +258,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
         if (record.expiresAt <= clock.now()) return Promise.resolve();
         // Kept past its expiry for a while, so the token service can answer `expired` (expired-retention.ts).
         const keepUntil = record.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION;
-        return putToken(record.sessionId, `a:${hash}`, key, JSON.stringify(record), keepUntil);
+        return putToken(record.sessionId, `a:${hash}`, key, encodeAccessToken(record), keepUntil);
       });
     },
 
@@ -260,6 +270,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
           clock.now(),
           EXPIRED_ACCESS_TOKEN_RETENTION,
           'access token',
+          readAccessToken,
         ),
       );
     },
@@ -271,7 +282,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     putRefreshToken(hash, record) {
       return run('putRefreshToken', () => {
         const key = keys.refreshToken(hash);
-        return putToken(record.sessionId, `r:${hash}`, key, JSON.stringify(record), record.expiresAt);
+        return putToken(record.sessionId, `r:${hash}`, key, encodeRefreshToken(record), record.expiresAt);
       });
     },
 
@@ -280,7 +291,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
         const now = clock.now();
         const reply = await redis.kobUseRefresh(keys.refreshToken(hash), keys.refreshTokenUse(hash), now);
         if (reply === null) return { status: 'unknown' };
-        const record = decodeRecord<RefreshTokenRecord>(reply[0], now, 'refresh token');
+        const record = decodeRecord(reply[0], now, 'refresh token', readRefreshToken);
         if (record === undefined) return { status: 'unknown' };
         if (reply[1] === undefined) return { status: 'fresh', record };
         return { status: 'reused', record, firstUsedAt: Number(reply[1]) };
@@ -330,7 +341,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
         const now = clock.now();
         // The token and its :used marker share a hash tag: one slot, one MGET.
         const [raw, usedAt] = await redis.mget(keys.refreshToken(hash), keys.refreshTokenUse(hash));
-        const record = decodeRecord<RefreshTokenRecord>(raw, now, 'refresh token');
+        const record = decodeRecord(raw, now, 'refresh token', readRefreshToken);
         if (record === undefined) return { status: 'unknown' };
         if (usedAt === null || usedAt === undefined) return { status: 'fresh', record };
         return { status: 'reused', record, firstUsedAt: Number(usedAt) };

@@ -30,14 +30,15 @@ export interface SessionRecord {
 
 /**
  * What an access token's key holds: everything a review needs in one read (identity snapshot,
- * audiences, expiry), so the review path costs one store round trip.
+ * audiences, expiry), so the review path costs one store round trip. The identity is a copy of the
+ * session's: on Redis Cluster the session lives in another slot, out of a single read's reach.
  */
 export interface AccessTokenRecord {
   sessionId: string;
+  /** The session's username when the token was minted: names the user in denials' log lines. */
   username: string;
   identity: SessionIdentity;
   audiences: string[];
-  issuedAt: number;
   expiresAt: number;
 }
 
@@ -46,7 +47,6 @@ export interface RefreshTokenRecord {
   sessionId: string;
   clientId: string;
   audiences: string[];
-  issuedAt: number;
   expiresAt: number;
 }
 

@@ -120,7 +120,6 @@ export class TokenService {
       username: session.username,
       identity: session.identity,
       audiences: [...audiences],
-      issuedAt: now,
       expiresAt,
     });
     return { token, expiresAt };
@@ -139,7 +138,6 @@ export class TokenService {
       sessionId: session.id,
       clientId,
       audiences: [...audiences],
-      issuedAt: now,
       expiresAt,
     });
     return { token, expiresAt };

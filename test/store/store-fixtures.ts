@@ -26,7 +26,6 @@ export function accessRecord(session: SessionRecord, now: number, ttl = 900): Ac
     username: session.username,
     identity: session.identity,
     audiences: ['https://kubernetes.default.svc'],
-    issuedAt: now,
     expiresAt: now + ttl,
   };
 }
@@ -36,7 +35,6 @@ export function refreshRecord(session: SessionRecord, now: number, ttl = 1800): 
     sessionId: session.id,
     clientId: 'kube-oidc-bridge',
     audiences: ['https://kubernetes.default.svc'],
-    issuedAt: now,
     expiresAt: now + ttl,
   };
 }

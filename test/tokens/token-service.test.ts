@@ -127,7 +127,6 @@ describe.each(stores)('TokenService on the $name store', (impl) => {
         username: 'alice',
         identity: session.identity,
         audiences: AUDIENCE,
-        issuedAt: clock.now(),
         expiresAt,
       },
     });
