@@ -2,7 +2,8 @@
 //
 // Mints COUNT (2,000) sessions with one access token each, as bench:verifier does (IdP-style claims,
 // through the real TokenService), into a private redis-server, and reports `used_memory` growth per
-// session plus `MEMORY USAGE` of one session's own keys.
+// session plus `MEMORY USAGE` of one session's own keys: the session (its record and the lines of its
+// tokens) and its access token. The list of all sessions holds one more entry per session.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,13 +42,11 @@ try {
   console.log(
     `used_memory growth per session: ${((after - before) / COUNT).toFixed(0)} bytes (${COUNT} sessions)`,
   );
-  const sessionKey = cli(port, '--scan', '--pattern', 'kob:session:*')
-    .split('\n')
-    .find((k) => !k.endsWith(':tokens'));
+  const sessionKey = cli(port, '--scan', '--pattern', 'kob:session:*').split('\n')[0];
   const id = sessionKey.slice('kob:session:'.length);
-  const tokensKey = `${sessionKey}:tokens`;
-  const member = cli(port, 'ZRANGE', tokensKey, '0', '0');
-  const keys = [sessionKey, tokensKey, `kob:at:{${member.slice(2)}}`];
+  // The session's value: its record, then one `a:HASH EXPIRES` line per token.
+  const member = cli(port, 'GET', sessionKey).split('\n')[1].split(' ')[0];
+  const keys = [sessionKey, `kob:at:{${member.slice(2)}}`];
   const sizes = keys.map((k) => Number(cli(port, 'MEMORY', 'USAGE', k)));
   console.log(
     `MEMORY USAGE of session ${id}'s own keys: ${keys.map((k, i) => `${k.split(':')[1]}=${sizes[i]}`).join(', ')}; total ${sizes.reduce((a, b) => a + b, 0)} bytes`,

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type ChainableCommander, Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
 
@@ -126,4 +126,17 @@ function urlOptions(config: RedisConfig, raw: string): RedisOptions {
 function parseNode(node: string): { host: string; port: number } {
   const at = node.lastIndexOf(':');
   return { host: node.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(node.slice(at + 1)) };
+}
+
+/**
+ * Runs a pipeline or transaction and returns its replies, throwing the first command error. Only for
+ * batches within one hash tag: a Cluster client refuses a pipeline that spans nodes.
+ */
+export async function execAll(batch: ChainableCommander): Promise<unknown[]> {
+  const results = await batch.exec();
+  if (results === null) throw new Error('transaction aborted');
+  return results.map(([err, reply]) => {
+    if (err) throw err;
+    return reply;
+  });
 }

@@ -7,12 +7,10 @@ import type { EphemeralNamespace } from './types.js';
  *
  * | key                                   | type   | holds                                          |
  * |---------------------------------------|--------|------------------------------------------------|
- * | `P session:{ID}`                      | string | SessionRecord JSON                             |
- * | `P session:{ID}:tokens`               | zset   | `a:HASH` / `r:HASH` of its tokens, score = exp |
- * | `P user:{NAME}:sessions`              | zset   | session ids of one user, score = exp           |
+ * | `P session:{ID}`                      | string | session record, then its tokens' lines (1)     |
  * | `P sessions`                          | zset   | every session id, score = exp                  |
- * | `P at:{HASH}`                         | string | AccessTokenRecord JSON                         |
- * | `P rt:{HASH}`                         | string | RefreshTokenRecord JSON                        |
+ * | `P at:{HASH}`                         | string | access-token record (2)                        |
+ * | `P rt:{HASH}`                         | string | refresh-token record (2)                       |
  * | `P rt:{HASH}:used`                    | string | first use time (epoch s); same TTL as `rt`     |
  * | `P eph:NS:{ID}`                       | string | `{"expiresAt":…,"value":…}` ephemeral record   |
  * | `P rl:{KEY}:WINDOW`                   | string | rate-limit counter of one fixed window         |
@@ -20,7 +18,10 @@ import type { EphemeralNamespace } from './types.js';
  * | `P generation:{TAG}`                  | string | store generation marker (one per Cluster shard) |
  * | `P ack:{TAG}`                         | string | replica acknowledgement probe (one per shard)  |
  *
- * HASH is a credential hash (SHA-256/HMAC, base64url), never a credential.
+ * HASH is a credential hash (SHA-256/HMAC, base64url), never a credential. (1): redis-sessions.ts;
+ * (2): record-layout.ts. Earlier releases also wrote `P session:{ID}:tokens` (a zset of the session's
+ * tokens; still read and deleted when the session is revoked) and `P user:{NAME}:sessions` (no longer
+ * read; each expires with its last session).
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
@@ -34,13 +35,9 @@ export class RedisKeys {
     return `${this.prefix}session:{${id}}`;
   }
 
-  sessionTokens(id: string): string {
+  /** A session's token index as earlier releases wrote it (today the tokens are listed in `session`). */
+  legacySessionTokens(id: string): string {
     return `${this.prefix}session:{${id}}:tokens`;
-  }
-
-  userSessions(username: string): string {
-    // Percent-encoding keeps braces in a username from breaking the hash tag.
-    return `${this.prefix}user:{${encodeURIComponent(username)}}:sessions`;
   }
 
   allSessions(): string {
@@ -82,7 +79,7 @@ export class RedisKeys {
     return `${this.prefix}ack:{${tag}}`;
   }
 
-  /** The keys a `session:{ID}:tokens` member stands for. */
+  /** The keys a token listed under a session (`a:HASH` / `r:HASH`) stands for. */
   tokenMember(member: string): string[] {
     const hash = member.slice(2);
     return member.startsWith('a:')

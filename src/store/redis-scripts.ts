@@ -26,6 +26,45 @@ redis.call('EXPIRE', KEYS[1], math.max(1, tonumber(top[2]) - tonumber(ARGV[3])))
 return 1`,
   },
   /**
+   * Writes a session record (create or replace), keeping the token lines already listed after it
+   * (redis-sessions.ts), with the session's TTL. KEYS: session key. ARGV: record JSON, ttl.
+   */
+  kobSessionPut: {
+    numberOfKeys: 1,
+    lua: `
+local old = redis.call('GET', KEYS[1])
+local tokens = ''
+if old then
+  local eol = string.find(old, '\\n', 1, true)
+  if eol then tokens = string.sub(old, eol) end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. tokens, 'EX', ARGV[2])
+return 1`,
+  },
+  /**
+   * Lists a token under its session (a line `MEMBER EXPIRES` after the record), drops the lines of
+   * tokens that have expired, keeps the session's TTL. Returns 0, writing nothing, when the session
+   * is gone: the caller deletes the token it just wrote. KEYS: session key. ARGV: member, expiresAt, now.
+   */
+  kobSessionTokenAdd: {
+    numberOfKeys: 1,
+    lua: `
+local old = redis.call('GET', KEYS[1])
+if not old then return 0 end
+local eol = string.find(old, '\\n', 1, true)
+local lines = { eol and string.sub(old, 1, eol - 1) or old }
+if eol then
+  for member, expires in string.gmatch(string.sub(old, eol), '\\n(%S+) (%d+)') do
+    if member ~= ARGV[1] and tonumber(expires) > tonumber(ARGV[3]) then
+      lines[#lines + 1] = member .. ' ' .. expires
+    end
+  end
+end
+lines[#lines + 1] = ARGV[1] .. ' ' .. ARGV[2]
+redis.call('SET', KEYS[1], table.concat(lines, '\\n'), 'KEEPTTL')
+return 1`,
+  },
+  /**
    * Reads a refresh token and marks it used in one step: the first caller creates the `:used` marker
    * (first use time, same TTL as the token), every later caller reads it. Returns nil, {record}
    * (fresh) or {record, firstUsedAt} (reused). KEYS: rt key, its :used key. ARGV: now.
@@ -93,6 +132,8 @@ return 1`,
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     kobIndexAdd(index: string, member: string, expiresAt: number, now: number): Result<number, Context>;
+    kobSessionPut(key: string, recordJson: string, ttl: number): Result<number, Context>;
+    kobSessionTokenAdd(key: string, member: string, expiresAt: number, now: number): Result<number, Context>;
     kobUseRefresh(
       key: string,
       useKey: string,

@@ -1,34 +1,21 @@
-import type { ChainableCommander } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { EXPIRED_ACCESS_TOKEN_RETENTION } from './expired-retention.js';
 import { hitWindow } from './hit-window.js';
 import { decodeRecord, decodeRetainedRecord } from './record-codec.js';
-import {
-  encodeAccessToken,
-  encodeRefreshToken,
-  encodeSession,
-  readAccessToken,
-  readRefreshToken,
-  readSession,
-} from './record-layout.js';
+import { encodeAccessToken, encodeRefreshToken, readAccessToken, readRefreshToken } from './record-layout.js';
+import { execAll } from './redis-client.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts } from './redis-scripts.js';
+import { RedisSessions } from './redis-sessions.js';
 import { ReplicaAck } from './replica-ack.js';
 import { RevocationJournal } from './revocation-journal.js';
 import { replayRevocations } from './revocation-replay.js';
 import { StoreGeneration } from './store-generation.js';
 import type { StoreDataLoss, StoreResilience } from './store-resilience.js';
-import type {
-  AccessTokenRecord,
-  EphemeralNamespace,
-  RefreshTokenRecord,
-  RefreshUse,
-  SessionRecord,
-  TokenStore,
-} from './types.js';
+import type { AccessTokenRecord, EphemeralNamespace, RefreshUse, TokenStore } from './types.js';
 
 export interface RedisStoreOptions {
   config: RedisConfig;
@@ -53,29 +40,6 @@ const GENERATION_CHECK_INTERVAL_MS = 2000;
 interface EphemeralEnvelope {
   expiresAt: number;
   value: unknown;
-}
-
-/**
- * Runs a pipeline or transaction and returns its replies, throwing the first command error. Only for
- * batches within one hash tag: a Cluster client refuses a pipeline that spans nodes.
- */
-async function execAll(batch: ChainableCommander): Promise<unknown[]> {
-  const results = await batch.exec();
-  if (results === null) throw new Error('transaction aborted');
-  return results.map(([err, reply]) => {
-    if (err) throw err;
-    return reply;
-  });
-}
-
-/** Best-effort read of a session record being deleted: only to find its index entries. */
-function peekSession(raw: string | null, id: string): SessionRecord | undefined {
-  if (raw === null) return undefined;
-  try {
-    return readSession(JSON.parse(raw), id);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -108,6 +72,8 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     Math.max(0, config.commandTimeout * 1000 - 250),
   );
   const replicaAck = new ReplicaAck(redis, topology, keys, ackTimeoutMs);
+  const sessions = new RedisSessions(redis, keys, clock);
+  const revoke = (id: string) => sessions.revoke(id);
   const generation = new StoreGeneration({ redis, keys, clock, logger, onDataLoss: options.onDataLoss });
   connection.onConnected(() => generation.check());
   const generationTimer = setInterval(() => {
@@ -136,95 +102,27 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     }
   }
 
-  /**
-   * Writes a token, then indexes it under its session and checks the session still exists. If a
-   * revocation runs concurrently, it either saw the index entry (and deletes the token, which was
-   * written before) or the session is gone by the check and the token is deleted here: a revoked
-   * session never regains a live token. The token's key has its own hash tag (a review reads it by
-   * hash alone), so on Cluster it lives in another slot than the session: two round trips, in order.
-   */
-  async function putToken(sessionId: string, member: string, key: string, value: string, expiresAt: number) {
-    const now = clock.now();
-    const ttl = expiresAt - now;
-    if (ttl <= 0) return;
-    await redis.set(key, value, 'EX', ttl);
-    const [, exists] = await execAll(
-      redis
-        .pipeline()
-        .kobIndexAdd(keys.sessionTokens(sessionId), member, expiresAt, now)
-        .exists(keys.session(sessionId)),
-    );
-    if (exists === 0) await redis.del(key);
-  }
-
-  function decodeSession(raw: string | null, id: string, now: number): SessionRecord | undefined {
-    return decodeRecord(raw, now, 'session', (value) => readSession(value, id));
-  }
-
-  async function revoke(id: string): Promise<boolean> {
-    // The session and its token index share the hash tag {ID}: one slot, so one transaction.
-    const [raw, , members] = (await execAll(
-      redis
-        .multi()
-        .get(keys.session(id))
-        .del(keys.session(id))
-        .zrange(keys.sessionTokens(id), '0', '-1')
-        .del(keys.sessionTokens(id)),
-    )) as [string | null, number, string[], number];
-    // Each token and each index is in a slot of its own: separate commands, sent concurrently (a
-    // cluster client routes each to its node; on one node they share the connection's round trip).
-    const cleanup: Promise<number>[] = members.map((member) => redis.del(...keys.tokenMember(member)));
-    cleanup.push(redis.zrem(keys.allSessions(), id));
-    // Even an expired or unreadable session record loses its tokens and index entries.
-    const session = peekSession(raw, id);
-    if (typeof session?.username === 'string')
-      cleanup.push(redis.zrem(keys.userSessions(session.username), id));
-    await Promise.all(cleanup);
-    return raw !== null && (typeof session?.expiresAt !== 'number' || session.expiresAt > clock.now());
-  }
-
-  async function readSessions(index: string): Promise<SessionRecord[]> {
-    const now = clock.now();
-    const ids = await redis.zrangebyscore(index, `(${now}`, '+inf');
-    // One GET per session (each session is its own slot), all in flight at once.
-    const raws = await Promise.all(ids.map((id) => redis.get(keys.session(id))));
-    return raws
-      .map((raw, i) => decodeSession(raw, ids[i] as string, now))
-      .filter((s): s is SessionRecord => s !== undefined)
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
-  }
-
   return {
     kind: 'redis',
 
     putSession(session) {
-      return run('putSession', async () => {
-        const now = clock.now();
-        const ttl = session.expiresAt - now;
-        if (ttl <= 0) return;
-        // Three slots (the session, the user's index, the list of all sessions): three commands.
-        await Promise.all([
-          redis.set(keys.session(session.id), encodeSession(session), 'EX', ttl),
-          redis.kobIndexAdd(keys.userSessions(session.username), session.id, session.expiresAt, now),
-          redis.kobIndexAdd(keys.allSessions(), session.id, session.expiresAt, now),
-        ]);
-      });
+      return run('putSession', () => sessions.put(session));
     },
 
     getSession(id) {
-      return run('getSession', async () => decodeSession(await redis.get(keys.session(id)), id, clock.now()));
+      return run('getSession', () => sessions.get(id));
     },
 
     listSessions(filter) {
       return run('listSessions', async () => {
-        if (filter?.username === undefined) return readSessions(keys.allSessions());
-        const sessions = await readSessions(keys.userSessions(filter.username));
-        return sessions.filter((s) => s.username === filter.username);
+        const all = await sessions.list();
+        if (filter?.username === undefined) return all;
+        return all.filter((s) => s.username === filter.username);
       });
     },
 
     countSessions() {
-      return run('countSessions', () => redis.zcount(keys.allSessions(), `(${clock.now()}`, '+inf'));
+      return run('countSessions', () => sessions.count());
     },
 
     revokeSession(id) {
@@ -238,9 +136,7 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
 
     revokeUser(username) {
       return run('revokeUser', async () => {
-        // The index may still list a session whose username changed since (updated claims).
-        const sessions = await readSessions(keys.userSessions(username));
-        const mine = sessions.filter((s) => s.username === username);
+        const mine = (await sessions.list()).filter((s) => s.username === username);
         const revoked = await Promise.all(
           mine.map(async (s) => {
             await journal.append(s.id, username);
@@ -254,11 +150,10 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
 
     putAccessToken(hash, record) {
       return run('putAccessToken', () => {
-        const key = keys.accessToken(hash);
         if (record.expiresAt <= clock.now()) return Promise.resolve();
         // Kept past its expiry for a while, so the token service can answer `expired` (expired-retention.ts).
         const keepUntil = record.expiresAt + EXPIRED_ACCESS_TOKEN_RETENTION;
-        return putToken(record.sessionId, `a:${hash}`, key, encodeAccessToken(record), keepUntil);
+        return sessions.putToken(record.sessionId, `a:${hash}`, encodeAccessToken(record), keepUntil);
       });
     },
 
@@ -280,10 +175,9 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
     },
 
     putRefreshToken(hash, record) {
-      return run('putRefreshToken', () => {
-        const key = keys.refreshToken(hash);
-        return putToken(record.sessionId, `r:${hash}`, key, encodeRefreshToken(record), record.expiresAt);
-      });
+      return run('putRefreshToken', () =>
+        sessions.putToken(record.sessionId, `r:${hash}`, encodeRefreshToken(record), record.expiresAt),
+      );
     },
 
     useRefreshToken(hash): Promise<RefreshUse> {

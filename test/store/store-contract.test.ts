@@ -165,6 +165,22 @@ describe.each(implementations)('TokenStore contract: $name', (impl) => {
     expect((await store.listSessions()).map((s) => s.id)).toEqual([other.id]);
   });
 
+  it('revoking a session whose record was replaced after its tokens were issued still kills them', async () => {
+    freshStore();
+    const now = clock.now();
+    const session = sessionRecord(now);
+    await store.putSession(session);
+    const [access, refresh] = [tokenHash('at'), tokenHash('rt')];
+    await store.putAccessToken(access, accessRecord(session, now));
+    await store.putRefreshToken(refresh, refreshRecord(session, now));
+    await store.putSession({ ...session, username: 'renamed', upstreamRefreshToken: 'encrypted-v2' });
+
+    expect(await store.revokeUser('renamed')).toBe(1);
+
+    expect(await store.getAccessToken(access)).toBeUndefined();
+    expect(await store.useRefreshToken(refresh)).toEqual({ status: 'unknown' });
+  });
+
   it('a token issued for a session that is gone is not kept', async () => {
     freshStore();
     const now = clock.now();
