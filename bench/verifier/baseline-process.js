@@ -1,6 +1,7 @@
 // The baseline: what a TokenReview webhook cannot do with less. node:http, read the body, JSON.parse,
-// SHA-256 of the token, one Redis GET of the record the real store wrote, JSON out. No framework, no
-// claim mapping, no metrics, no logs. Same transport and same Redis client library as the verifier.
+// SHA-256 of the token, one Redis GET of the record the real store wrote (read with the store's
+// record layout), JSON out. No framework, no claim mapping, no metrics, no logs. Same transport and
+// same Redis client library as the verifier.
 // Usage: node baseline-process.js REDIS_URL KEY_PREFIX [CERT KEY CLIENT_CA]
 //   (with the three files: HTTPS requiring a client certificate; reports {url} over IPC, stops on SIGTERM)
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Redis } from 'ioredis';
 import { hashCredential } from '../../dist/core/token-format.js';
+import { readAccessToken } from '../../dist/store/record-layout.js';
 import { RedisKeys } from '../../dist/store/redis-keys.js';
 import { answerLoopDelayQueries } from '../lib/loop-delay.js';
 
@@ -29,7 +31,7 @@ function handle(req, res) {
     const review = JSON.parse(Buffer.concat(chunks).toString());
     redis.get(keys.accessToken(hashCredential(review.spec.token))).then(
       (raw) => {
-        const record = raw ? JSON.parse(raw) : undefined;
+        const record = raw ? readAccessToken(JSON.parse(raw)) : undefined;
         answer(
           res,
           review.apiVersion,
