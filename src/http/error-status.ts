@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../core/errors.js';
+import { type ErrorCode, isBridgeError } from '../core/errors.js';
 
 /**
  * The one place a BridgeError code becomes an HTTP status. Infrastructure failures are 503 (with
@@ -20,3 +20,31 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
 
 /** Seconds a client should wait before retrying, for the statuses where that makes sense. */
 export const RETRY_AFTER_SECONDS = 1;
+
+/** What an error thrown while answering a request becomes on the wire (JSON body `{error, message}`). */
+export interface ErrorAnswer {
+  status: number;
+  /** Set for 503 and 429: the client should retry after this many seconds. */
+  retryAfter?: number;
+  body: { error: ErrorCode; message: string };
+}
+
+/**
+ * A BridgeError gets the status its code maps to (and its message when it is the client's fault),
+ * anything else is a 500 with no detail: internals never reach the client.
+ */
+export function errorAnswer(err: unknown): ErrorAnswer {
+  const code = isBridgeError(err) ? err.code : 'ERR_INTERNAL';
+  const status = HTTP_STATUS_BY_CODE[code];
+  const message =
+    status < 500 && isBridgeError(err)
+      ? err.message
+      : status === 503
+        ? 'temporarily unavailable, retry later'
+        : 'internal error';
+  return {
+    status,
+    retryAfter: status === 503 || status === 429 ? RETRY_AFTER_SECONDS : undefined,
+    body: { error: code, message },
+  };
+}

@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import { createOpsRouter, errorMiddleware } from '../http/index.js';
+import { errorMiddleware, opsMiddleware } from '../http/index.js';
 import type { Issuer } from './create-issuer.js';
 import type { IssuerDeps } from './issuer-context.js';
 import { clientAddressMiddleware } from './web/client-address.js';
@@ -23,10 +23,8 @@ export function createIssuerApp(deps: IssuerDeps, built: Issuer): Koa {
     ),
   );
   app.use(errorMiddleware(deps.logger));
-  const routers = [...(deps.config.ops ? [] : [createOpsRouter(deps)]), built.router];
-  for (const router of routers) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  if (!deps.config.ops) app.use(opsMiddleware(deps));
+  app.use(built.router.routes());
+  app.use(built.router.allowedMethods());
   return app;
 }

@@ -5,7 +5,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import {
   createMetrics,
-  createOpsApp,
+  createOpsListener,
   type Metrics,
   type RunningServer,
   recordCertificateExpiry,
@@ -157,7 +157,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
 
     let ops: RunningServer | undefined;
     if (config.ops) {
-      ops = await startServer(createServer(createOpsApp({ store, metrics, logger }).callback()), {
+      ops = await startServer(createServer(createOpsListener({ store, metrics, logger })), {
         protocol: 'http',
         listen: config.ops.listen,
       });

@@ -2,12 +2,20 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { Router } from '@koa/router';
 import type { VerifierConfig } from '../config/index.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { createOpsApp, type Metrics, pathOf, type RunningServer, startServer } from '../http/index.js';
+import {
+  createOpsListener,
+  jsonAnswer,
+  type Metrics,
+  pathOf,
+  type RunningServer,
+  routePath,
+  sendAnswer,
+  startServer,
+} from '../http/index.js';
 import type { MappingSet } from '../mapping/index.js';
 import type { TokenStore } from '../store/index.js';
 import { boundLookup } from './bounded-lookup.js';
@@ -54,8 +62,8 @@ interface ConnectionFacts extends ReviewCaller {
  * `verifier.tls.clientCA` (the CA list is also what the server advertises, and Go only sends a
  * certificate its issuer is in), optionally pinned to `allowedSubjects`; plain HTTP only with
  * `insecureHTTP: true`. `POST verifier.path` (query ignored: the apiserver may add `?timeout=30s`) is
- * answered by the bare review handler; everything else (`/healthz`, `/readyz`, `/metrics`, 405 on the
- * review path) goes to a koa app.
+ * answered by the bare review handler, any other method on that path by a 405, everything else by the
+ * ops listener (`/healthz`, `/readyz`, `/metrics`, 404).
  */
 export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> {
   const { config, logger } = deps;
@@ -103,13 +111,12 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
     ),
   });
 
-  const reviewRoute = new Router();
-  reviewRoute.all(config.path, (ctx) => {
-    ctx.status = 405;
-    ctx.set('Allow', 'POST');
-    ctx.body = { error: 'ERR_INPUT_INVALID', message: 'TokenReview requests are POSTed' };
-  });
-  const fallback = createOpsApp(deps, [reviewRoute]).callback();
+  const ops = createOpsListener(deps);
+  const notPosted = jsonAnswer(
+    405,
+    { error: 'ERR_INPUT_INVALID', message: 'TokenReview requests are POSTed' },
+    { allow: 'POST' },
+  );
 
   const allowedSubjects = insecure ? undefined : tls?.allowedSubjects;
   const connections = new WeakMap<Socket, ConnectionFacts>();
@@ -131,6 +138,7 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
   }
 
   const reviewPath = config.path;
+  const reviewRoute = routePath(reviewPath);
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const facts = connectionFacts(req.socket);
     if (!facts.allowed) {
@@ -138,8 +146,10 @@ export async function startVerifier(deps: VerifierDeps): Promise<RunningServer> 
       res.end('client certificate subject not allowed\n');
       return;
     }
-    if (req.method === 'POST' && pathOf(req.url ?? '/') === reviewPath) review(req, res, facts);
-    else void fallback(req, res);
+    const path = pathOf(req.url ?? '/');
+    if (req.method === 'POST' && path === reviewPath) review(req, res, facts);
+    else if (routePath(path) === reviewRoute) sendAnswer(res, notPosted);
+    else void ops(req, res);
   };
 
   const serverOptions = {

@@ -63,6 +63,27 @@ describe('startServices', () => {
     expect((await postRaw(`${services.opsURL}/authenticate`, '{}')).status).toBe(404);
   });
 
+  it('the verifier listener: any other method on the review path is a 405 naming POST, unknown paths 404', async () => {
+    const services = await startServices(config(), { env: {}, logger: createLogger({ level: 'silent' }) });
+    running.push(services);
+    for (const [method, path] of [
+      ['GET', '/authenticate'],
+      ['PUT', '/authenticate?timeout=30s'],
+      ['GET', '/Authenticate/'],
+      ['POST', '/AUTHENTICATE'],
+    ]) {
+      const answer = await postRaw(`${services.verifierURL}${path}`, '', { method });
+      expect(answer.status, `${method} ${path}`).toBe(405);
+      expect(answer.headers.allow).toBe('POST');
+      expect(JSON.parse(answer.body)).toEqual({
+        error: 'ERR_INPUT_INVALID',
+        message: 'TokenReview requests are POSTed',
+      });
+    }
+    expect((await get(`${services.verifierURL}/healthz`)).body).toBe('ok\n');
+    expect((await postRaw(`${services.verifierURL}/elsewhere`, '{}')).status).toBe(404);
+  });
+
   it('/readyz is 503 with Retry-After while Redis is down, 200 again when it is back', async () => {
     const redis = await startTestRedis();
     try {
