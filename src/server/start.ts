@@ -12,10 +12,8 @@ import {
   startServer,
 } from '../http/index.js';
 import { compileMappingSet, type MappingSet } from '../mapping/index.js';
-import { resolveUpstream, startProxy } from '../proxy/index.js';
 import { createStore, hasResilience, type TokenStore } from '../store/index.js';
 import { TokenService } from '../tokens/index.js';
-import { decideTokenReview, IdentityMemo, startVerifier } from '../verifier/index.js';
 
 export interface StartOptions {
   /** Environment of the process (the composition root is the one place that may read it). */
@@ -67,6 +65,9 @@ export function longestTokenLifetime(config: Config): number {
  * The composition root: builds the world from the configuration and starts the roles it enables.
  * Mapping rules are compiled before anything connects or listens, so a bad rule stops start-up with
  * its path in the message. Listeners accept port 0 (tests) and report their real URLs.
+ *
+ * Each role's modules are imported only when the role is on: module loading is most of a cold start,
+ * and a replica of one role should not pay for the others' (docs/benchmarks.md, "cold start").
  */
 export async function startServices(config: Config, options: StartOptions): Promise<RunningServices> {
   const logger = options.logger ?? createLogger({ level: config.logging.level, destination: stdoutLogs() });
@@ -104,6 +105,7 @@ export async function startServices(config: Config, options: StartOptions): Prom
   try {
     let verifier: RunningServer | undefined;
     if (config.verifier) {
+      const { startVerifier } = await import('../verifier/index.js');
       verifier = await startVerifier({
         config: config.verifier,
         lookupAccessToken: (token) => tokens.lookupAccessToken(token),
@@ -123,8 +125,6 @@ export async function startServices(config: Config, options: StartOptions): Prom
     // Browser sign-in pages and the CLI's OAuth endpoints, one router.
     let issuerURL: string | undefined;
     if (config.issuer) {
-      // Loaded only when the role is on: the issuer's dependencies (openid-client, the pages) cost a
-      // verifier-only process most of its cold start.
       const { startIssuer } = await import('../issuer/index.js');
       const issuer = await startIssuer({ config, store, tokens, mapping, metrics, logger, clock });
       started.push(issuer);
@@ -137,6 +137,10 @@ export async function startServices(config: Config, options: StartOptions): Prom
     let proxy: RunningServer | undefined;
     const proxyConfig = config.proxy;
     if (proxyConfig) {
+      const [{ resolveUpstream, startProxy }, { decideTokenReview, IdentityMemo }] = await Promise.all([
+        import('../proxy/index.js'),
+        import('../verifier/index.js'),
+      ]);
       const reviewDeps = {
         lookupAccessToken: (token: string) => tokens.lookupAccessToken(token),
         mapping,
