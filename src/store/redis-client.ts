@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { type ChainableCommander, Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
+import { type ChainableCommander, Cluster, Redis, type RedisOptions } from './ioredis.js';
 
 /** A standalone or Sentinel-managed connection, or a Redis Cluster client: the store speaks to either. */
 export type RedisClient = Redis | Cluster;

@@ -1,4 +1,4 @@
-import type { Result } from 'ioredis';
+import type { Result } from './ioredis.js';
 import type { RedisClient } from './redis-client.js';
 
 /**

@@ -1,5 +1,5 @@
-import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../core/errors.js';
+import { Cluster, type Redis } from './ioredis.js';
 import { connectClient, type RedisClient } from './redis-client.js';
 import type { RedisKeys } from './redis-keys.js';
 import { shardTags } from './shard-tags.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { Cluster } from './ioredis.js';
 import type { RedisClient } from './redis-client.js';
 import type { RedisKeys } from './redis-keys.js';
 import { shardTags } from './shard-tags.js';
