@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { duration, httpUrl, secretRef } from './schema-common.js';
+import { z } from './zod.js';
 
 /** Upper bound of `groups.maxGroups`: what a session may hold after the filter, whatever the directory says. */
 export const MAX_SESSION_GROUPS = 5000;

@@ -1,10 +1,10 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import { type ConfigFile, configSchema } from './schema.js';
 import { FilePathRef, SecretRef } from './schema-common.js';
+import type { ZodError } from './zod.js';
 
 /** Secret references become their values, file references absolute paths. */
 export type Resolved<T> = T extends SecretRef
@@ -27,7 +27,7 @@ export interface LoadOptions {
   baseDir: string;
 }
 
-function zodProblems(error: z.ZodError): ConfigProblem[] {
+function zodProblems(error: ZodError): ConfigProblem[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {

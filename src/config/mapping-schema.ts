@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type input, z } from './zod.js';
 
 /**
  * Claim mapping, named and shaped like Kubernetes' AuthenticationConfiguration
@@ -55,4 +55,4 @@ export const mappingSchema = z.strictObject({
   groupMapClaim: z.string().min(1).optional(),
 });
 
-export type MappingConfigInput = z.input<typeof mappingSchema>;
+export type MappingConfigInput = input<typeof mappingSchema>;

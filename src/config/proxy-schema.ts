@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { duration, filePath, listenAddress } from './schema-common.js';
+import { z } from './zod.js';
 
 /**
  * `proxy`: an authenticating reverse proxy in front of an apiserver whose flags nobody can set (EKS,

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { z } from './zod.js';
 
 /** `15m`, `12h`, `90s` or a number of seconds → seconds. */
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {

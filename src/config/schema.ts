@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { isLoopbackHttp } from '../http/loopback-url.js';
 import { parseAddressRange } from './address-range.js';
 import { upstreamGroupsSchema } from './directory-schema.js';
 import { mappingSchema } from './mapping-schema.js';
 import { proxySchema } from './proxy-schema.js';
 import { duration, filePath, httpUrl, keyMaterial, listenAddress, secretRef } from './schema-common.js';
+import { type input, type output, z } from './zod.js';
 
 /**
  * The configuration file, as written by admins. Every key has a visible default here; the loader
@@ -293,5 +293,5 @@ export const configSchema = z
     message: 'enable at least one role: verifier, issuer or proxy',
   });
 
-export type ConfigFile = z.output<typeof configSchema>;
-export type ConfigFileInput = z.input<typeof configSchema>;
+export type ConfigFile = output<typeof configSchema>;
+export type ConfigFileInput = input<typeof configSchema>;
