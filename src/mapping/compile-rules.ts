@@ -55,12 +55,11 @@ export function compileRules(
   const uid = compileSource(m.uid, `${at}.uid`, 'string', false, envs, problems);
   const extra = compileExtra(m.extra, `${at}.extra`, envs, problems);
   requireEmailVerified(username, claimValidationRules, extra, problems);
-  const userValidationRules = compileValidations(
-    config.userValidationRules,
-    `${path}.userValidationRules`,
-    envs.user,
-    problems,
-  );
+  // `envs.user` only when there are rules: without CEL rules the environments are never built.
+  const userValidationRules =
+    config.userValidationRules.length === 0
+      ? []
+      : compileValidations(config.userValidationRules, `${path}.userValidationRules`, envs.user, problems);
   const groupMap = new Map<string, readonly string[]>();
   for (const [raw, mapped] of Object.entries(config.groupMap)) {
     mapped.forEach((group, i) => {

@@ -1,6 +1,6 @@
-import type { Config } from '../config/index.js';
+import type { Config, MappingConfig } from '../config/index.js';
 import { ConfigError, type ConfigProblem } from '../core/errors.js';
-import { createCelEnvironments } from './cel-environment.js';
+import { createCelEnvironments, NO_CEL, writesCel } from './cel-environment.js';
 import { RuleMapper } from './claim-mapper.js';
 import { compileRules, mapsClaims } from './compile-rules.js';
 import type { MappingSet } from './types.js';
@@ -25,23 +25,20 @@ export class CompiledMappingSet implements MappingSet {
  * without the issuer) once, at start. Throws a ConfigError listing every bad rule by its path
  * (`mapping.claimMappings.username.expression: …`, `issuer.upstreams.0.mapping.userValidationRules.1.expression: …`,
  * `upstreamMappings.corp.claimMappings.groups.expression: …`), so a bad rule stops start-up.
+ * Asynchronous because the CEL library is loaded only when one of the rule sets has a CEL rule.
  */
-export function compileMappingSet(config: Config): CompiledMappingSet {
-  const envs = createCelEnvironments();
-  const problems: ConfigProblem[] = [];
-  const defaultMapper = new RuleMapper(compileRules(config.mapping, 'mapping', envs, problems));
-  const upstreamMappers = new Map<string, RuleMapper>();
+export async function compileMappingSet(config: Config): Promise<CompiledMappingSet> {
+  // What to compile, in the order of the file: rule sets (under their upstream name) and the problems
+  // found between them. Compiled once it is known whether any rule set needs the CEL library.
+  const steps: (RuleSetStep | ConfigProblem)[] = [{ rules: config.mapping, path: 'mapping' }];
   const upstreams = config.issuer?.upstreams ?? [];
   const separate = config.upstreamMappings ?? {};
   upstreams.forEach((upstream, i) => {
     const path = `issuer.upstreams.${i}.mapping`;
     if (upstream.mapping) {
-      upstreamMappers.set(
-        upstream.name,
-        new RuleMapper(compileRules(upstream.mapping, path, envs, problems)),
-      );
+      steps.push({ upstream: upstream.name, rules: upstream.mapping, path });
     } else if (!separate[upstream.name] && !mapsClaims(config.mapping)) {
-      problems.push({
+      steps.push({
         path,
         message: 'required: this upstream has no rules of its own and the top-level mapping maps no claims',
       });
@@ -49,16 +46,36 @@ export function compileMappingSet(config: Config): CompiledMappingSet {
   });
   for (const [name, rules] of Object.entries(separate)) {
     const path = `upstreamMappings.${name}`;
-    if (upstreamMappers.has(name)) {
-      const i = upstreams.findIndex((u) => u.name === name);
-      problems.push({ path, message: `upstream ${name} already has rules at issuer.upstreams.${i}.mapping` });
-    } else if (config.issuer && !upstreams.some((u) => u.name === name)) {
-      problems.push({ path, message: `no upstream ${name} in issuer.upstreams` });
+    const i = upstreams.findIndex((u) => u.name === name);
+    if (upstreams[i]?.mapping) {
+      steps.push({ path, message: `upstream ${name} already has rules at issuer.upstreams.${i}.mapping` });
+    } else if (config.issuer && i < 0) {
+      steps.push({ path, message: `no upstream ${name} in issuer.upstreams` });
     } else {
-      upstreamMappers.set(name, new RuleMapper(compileRules(rules, path, envs, problems)));
+      steps.push({ upstream: name, rules, path });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  const envs = steps.some((s) => 'rules' in s && writesCel(s.rules)) ? await createCelEnvironments() : NO_CEL;
+  const problems: ConfigProblem[] = [];
+  let defaultMapper: RuleMapper | undefined;
+  const upstreamMappers = new Map<string, RuleMapper>();
+  for (const step of steps) {
+    if (!('rules' in step)) {
+      problems.push(step);
+      continue;
+    }
+    const mapper = new RuleMapper(compileRules(step.rules, step.path, envs, problems));
+    if (step.upstream === undefined) defaultMapper = mapper;
+    else upstreamMappers.set(step.upstream, mapper);
+  }
+  if (problems.length > 0 || defaultMapper === undefined) throw new ConfigError(problems);
   const names = new Set([...upstreams.map((u) => u.name), ...Object.keys(separate)]);
   return new CompiledMappingSet(defaultMapper, upstreamMappers, [...names]);
+}
+
+/** One rule set to compile: the top-level one (no upstream) or an upstream's own. */
+interface RuleSetStep {
+  upstream?: string;
+  rules: MappingConfig;
+  path: string;
 }

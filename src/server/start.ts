@@ -72,7 +72,7 @@ export function longestTokenLifetime(config: Config): number {
 export async function startServices(config: Config, options: StartOptions): Promise<RunningServices> {
   const logger = options.logger ?? createLogger({ level: config.logging.level, destination: stdoutLogs() });
   const clock = options.clock ?? systemClock;
-  const mapping = compileMappingSet(config);
+  const mapping = await compileMappingSet(config);
   const metrics = createMetrics();
   const store =
     options.store ??

@@ -168,7 +168,7 @@ describe('the proxy next to the verifier and issuer', () => {
       ],
     });
     const config = ws.loadRenderedConfig(chart, proxyObjects());
-    const mapping = compileMappingSet(config);
+    const mapping = await compileMappingSet(config);
     const claims = { email: 'alice@example.com', cc: 'c-7', teams: ['a'] };
     expect(mapping.forUpstream('corp').mapClaims(claims)).toMatchObject({
       ok: true,

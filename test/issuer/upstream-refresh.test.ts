@@ -90,7 +90,7 @@ beforeAll(async () => {
     config,
     store,
     tokens: new TokenService({ store, clock: systemClock, config: config.tokens }),
-    mapping: compileMappingSet(config),
+    mapping: await compileMappingSet(config),
     metrics: createMetrics({ defaultMetrics: false }),
     logger: createLogger({ level: 'debug', destination: { write: (l: string) => logs.push(l) } }),
     clock: systemClock,

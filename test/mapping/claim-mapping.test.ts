@@ -509,20 +509,20 @@ const cases: Case[] = [
 ];
 
 describe('claim mapping (mapClaims)', () => {
-  test.each(cases)('$name', ({ mapping, claims, upstreams, upstream, expected }) => {
-    const set = compileMappingSet(configWithMapping(mapping, upstreams));
+  test.each(cases)('$name', async ({ mapping, claims, upstreams, upstream, expected }) => {
+    const set = await compileMappingSet(configWithMapping(mapping, upstreams));
     check(set.forUpstream(upstream).mapClaims(claims), expected);
   });
 
-  test('claims are not modified by mapping (integers stay numbers for the caller)', () => {
-    const set = compileMappingSet(configWithMapping(K8S_DOC_MAPPING));
+  test('claims are not modified by mapping (integers stay numbers for the caller)', async () => {
+    const set = await compileMappingSet(configWithMapping(K8S_DOC_MAPPING));
     const claims = structuredClone(K8S_DOC_CLAIMS);
     set.forUpstream().mapClaims(claims);
     expect(claims).toEqual(K8S_DOC_CLAIMS);
   });
 
-  test('hostile claims never throw: every outcome is a value', () => {
-    const set = compileMappingSet(
+  test('hostile claims never throw: every outcome is a value', async () => {
+    const set = await compileMappingSet(
       configWithMapping({
         ...K8S_DOC_MAPPING,
         claimValidationRules: [{ expression: 'claims.exp - claims.nbf <= 86400' }],
@@ -548,8 +548,8 @@ describe('claim mapping (mapClaims)', () => {
   });
 });
 
-describe('admin-written identities (checkUser)', () => {
-  const set = compileMappingSet(
+describe('admin-written identities (checkUser)', async () => {
+  const set = await compileMappingSet(
     configWithMapping({
       ...EMAIL_AND_GROUPS,
       userValidationRules: [{ expression: '!user.username.startsWith("banned-")', message: 'banned' }],

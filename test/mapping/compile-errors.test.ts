@@ -4,10 +4,10 @@ import { ConfigError, type ConfigProblem } from '../../src/core/errors.js';
 import { compileMappingSet } from '../../src/mapping/index.js';
 import { configObject, configWithMapping, type TestUpstream } from './mapping-config.js';
 
-function problemsOf(mapping: unknown, upstreams: TestUpstream[] = []): ConfigProblem[] {
+async function problemsOf(mapping: unknown, upstreams: TestUpstream[] = []): Promise<ConfigProblem[]> {
   const config = configWithMapping(mapping, upstreams);
   try {
-    compileMappingSet(config);
+    await compileMappingSet(config);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as ConfigError).problems;
@@ -217,13 +217,13 @@ const cases: Case[] = [
 ];
 
 describe('compile errors name the rule path', () => {
-  test.each(cases)('$name', ({ mapping, path, message }) => {
-    const problems = problemsOf(mapping);
+  test.each(cases)('$name', async ({ mapping, path, message }) => {
+    const problems = await problemsOf(mapping);
     expect(problems).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 
-  test('every bad rule is reported at once, default and per-upstream, each with its path', () => {
-    const problems = problemsOf(
+  test('every bad rule is reported at once, default and per-upstream, each with its path', async () => {
+    const problems = await problemsOf(
       {
         claimValidationRules: [{ expression: 'claims.hd ==' }],
         claimMappings: {
@@ -254,27 +254,55 @@ describe('compile errors name the rule path', () => {
     ]);
   });
 
-  test('the ConfigError message lists each problem on its own line, path first', () => {
+  test('the ConfigError message lists each problem on its own line, path first', async () => {
     const config = configWithMapping({ claimMappings: { username: { expression: '1 +' } } });
-    expect(() => compileMappingSet(config)).toThrowError(
+    await expect(compileMappingSet(config)).rejects.toThrowError(
       /invalid configuration:\n {2}mapping\.claimMappings\.username\.expression: compilation failed: .*\(column \d+\)/,
     );
   });
 
-  test('an upstream without rules needs a top-level mapping that maps claims', () => {
-    const problems = problemsOf(undefined, [{ name: 'corp' }]);
+  test('an upstream without rules needs a top-level mapping that maps claims', async () => {
+    const problems = await problemsOf(undefined, [{ name: 'corp' }]);
     expect(problems).toEqual([
       { path: 'issuer.upstreams.0.mapping', message: expect.stringMatching(/required/) },
     ]);
   });
 
-  test('an empty mapping compiles: only admin-minted identities can then be used', () => {
-    expect(problemsOf(undefined)).toEqual([]);
-    expect(problemsOf({ userValidationRules: [{ expression: 'user.uid != ""' }] })).toEqual([]);
+  test('an empty mapping compiles: only admin-minted identities can then be used', async () => {
+    expect(await problemsOf(undefined)).toEqual([]);
+    expect(await problemsOf({ userValidationRules: [{ expression: 'user.uid != ""' }] })).toEqual([]);
   });
 
-  test('a valid rule set from the Kubernetes docs compiles', () => {
-    const problems = problemsOf({
+  // The CEL library is loaded only for rule sets with CEL; a kind of rule it missed would fail to compile.
+  test.each<{ name: string; mapping?: unknown; upstreams?: TestUpstream[] }>([
+    { name: 'username', mapping: { claimMappings: { username: { expression: 'claims.sub' } } } },
+    {
+      name: 'groups',
+      mapping: { claimMappings: { ...USERNAME, groups: { expression: 'claims.roles' } } },
+    },
+    { name: 'uid', mapping: { claimMappings: { ...USERNAME, uid: { expression: 'claims.sub' } } } },
+    {
+      name: 'extra',
+      mapping: {
+        claimMappings: { ...USERNAME, extra: [{ key: 'example.com/t', valueExpression: 'claims.t' }] },
+      },
+    },
+    {
+      name: 'claimValidationRules',
+      mapping: { claimMappings: USERNAME, claimValidationRules: [{ expression: 'claims.sub != ""' }] },
+    },
+    { name: 'userValidationRules', mapping: { userValidationRules: [{ expression: 'user.uid != ""' }] } },
+    {
+      name: "only an upstream's own rules",
+      upstreams: [{ name: 'corp', mapping: { claimMappings: { username: { expression: 'claims.sub' } } } }],
+      mapping: { claimMappings: USERNAME },
+    },
+  ])('CEL in $name alone compiles', async ({ mapping, upstreams }) => {
+    expect(await problemsOf(mapping, upstreams)).toEqual([]);
+  });
+
+  test('a valid rule set from the Kubernetes docs compiles', async () => {
+    const problems = await problemsOf({
       claimValidationRules: [
         { claim: 'hd', requiredValue: 'example.com' },
         { expression: 'claims.hd == "example.com"', message: 'the hd claim must be set to example.com' },
@@ -308,12 +336,12 @@ describe('compile errors name the rule path', () => {
 describe('upstreamMappings: per-upstream rules without the issuer', () => {
   const corpRules = { claimMappings: { username: { claim: 'email', prefix: 'corp:' } } };
 
-  test('a process without the issuer maps an upstream with its own rules, others with the top level', () => {
+  test('a process without the issuer maps an upstream with its own rules, others with the top level', async () => {
     const config = parseConfig(
       { ...configObject({ claimMappings: USERNAME }), upstreamMappings: { corp: corpRules } },
       { env: {}, baseDir: process.cwd() },
     );
-    const set = compileMappingSet(config);
+    const set = await compileMappingSet(config);
     expect(set.upstreamNames).toEqual(['corp']);
     const claims = { sub: 'u-1', email: 'alice@example.com' };
     expect(set.forUpstream('corp').mapClaims(claims)).toMatchObject({
@@ -323,33 +351,48 @@ describe('upstreamMappings: per-upstream rules without the issuer', () => {
     expect(set.forUpstream('other').mapClaims(claims)).toMatchObject({ ok: true, user: { username: 'u-1' } });
   });
 
-  test('rules defined twice for one upstream, or for an upstream the issuer lacks, are named', () => {
+  test('rules defined twice for one upstream, or for an upstream the issuer lacks, are named', async () => {
     const config = (upstreams: TestUpstream[], separate: Record<string, unknown>) =>
       parseConfig(
         { ...configObject({ claimMappings: USERNAME }, upstreams), upstreamMappings: separate },
         { env: {}, baseDir: process.cwd() },
       );
-    const problems = (c: ReturnType<typeof config>) => {
+    const problems = async (c: ReturnType<typeof config>) => {
       try {
-        compileMappingSet(c);
+        await compileMappingSet(c);
         return [];
       } catch (err) {
         return (err as ConfigError).problems;
       }
     };
-    expect(problems(config([{ name: 'corp', mapping: corpRules }], { corp: corpRules }))).toEqual([
+    expect(await problems(config([{ name: 'corp', mapping: corpRules }], { corp: corpRules }))).toEqual([
       {
         path: 'upstreamMappings.corp',
         message: 'upstream corp already has rules at issuer.upstreams.0.mapping',
       },
     ]);
-    expect(problems(config([{ name: 'corp' }], { crop: corpRules }))).toEqual([
+    expect(await problems(config([{ name: 'corp' }], { crop: corpRules }))).toEqual([
       { path: 'upstreamMappings.crop', message: 'no upstream crop in issuer.upstreams' },
     ]);
-    expect(problems(config([{ name: 'corp' }], { corp: corpRules }))).toEqual([]);
+    expect(await problems(config([{ name: 'corp' }], { corp: corpRules }))).toEqual([]);
   });
 
-  test('a bad rule in upstreamMappings is named by its path', () => {
+  test('CEL only in upstreamMappings compiles and maps', async () => {
+    const config = parseConfig(
+      {
+        ...configObject({ claimMappings: USERNAME }),
+        upstreamMappings: { corp: { claimMappings: { username: { expression: '"corp:" + claims.sub' } } } },
+      },
+      { env: {}, baseDir: process.cwd() },
+    );
+    const set = await compileMappingSet(config);
+    expect(set.forUpstream('corp').mapClaims({ sub: 'u-1' })).toMatchObject({
+      ok: true,
+      user: { username: 'corp:u-1' },
+    });
+  });
+
+  test('a bad rule in upstreamMappings is named by its path', async () => {
     const config = parseConfig(
       {
         ...configObject({ claimMappings: USERNAME }),
@@ -357,7 +400,7 @@ describe('upstreamMappings: per-upstream rules without the issuer', () => {
       },
       { env: {}, baseDir: process.cwd() },
     );
-    expect(() => compileMappingSet(config)).toThrowError(
+    await expect(compileMappingSet(config)).rejects.toThrowError(
       /upstreamMappings\.corp\.claimMappings\.username\.expression/,
     );
   });

@@ -6,7 +6,7 @@ import { IdentityMemo } from '../../src/verifier/identity-memo.js';
 
 /** The mapped-identity memo: rules run once per identity snapshot and rule set, never a stale answer. */
 
-function rules(prefix: string): MappingSet {
+function rules(prefix: string): Promise<MappingSet> {
   return compileMappingSet(
     parseConfig(
       {
@@ -40,9 +40,9 @@ function counted(mapping: MappingSet, identity: SessionIdentity) {
 }
 
 describe('IdentityMemo', () => {
-  it('maps one identity once per rule set', () => {
+  it('maps one identity once per rule set', async () => {
     const memo = new IdentityMemo();
-    const mapping = rules('');
+    const mapping = await rules('');
     const identity = claims(['dev']);
     const { calls, compute } = counted(mapping, identity);
     const first = memo.map(identity, mapping, compute);
@@ -59,10 +59,10 @@ describe('IdentityMemo', () => {
       false,
     ],
     ['new rules (another MappingSet) are applied afresh', claims(['dev']), claims(['dev']), true],
-  ])('%s', (_name, before, after, newRules) => {
+  ])('%s', async (_name, before, after, newRules) => {
     const memo = new IdentityMemo();
-    const mapping = rules('');
-    const other = newRules ? rules('oidc:') : mapping;
+    const mapping = await rules('');
+    const other = newRules ? await rules('oidc:') : mapping;
     const one = memo.map(before, mapping, counted(mapping, before).compute);
     const second = counted(other, after);
     const two = memo.map(after, other, second.compute);
@@ -72,9 +72,9 @@ describe('IdentityMemo', () => {
     else expect(two).toMatchObject({ ok: true, user: { groups: ['dev'] } });
   });
 
-  it('an evaluation error is not remembered: a fixed claim or rule gets a fresh answer', () => {
+  it('an evaluation error is not remembered: a fixed claim or rule gets a fresh answer', async () => {
     const memo = new IdentityMemo();
-    const mapping = rules('');
+    const mapping = await rules('');
     const identity = claims(['dev']);
     let calls = 0;
     const failing = (): MappingOutcome => {

@@ -95,7 +95,7 @@ describe('the verifier during a store outage', () => {
         if (store === 'hung') await new Promise<void>((resolve) => hung.push(resolve));
         return { status: 'unknown' };
       },
-      mapping: compileMappingSet(config),
+      mapping: await compileMappingSet(config),
       store: {} as TokenStore, // only /readyz reads it
       metrics,
       clock,

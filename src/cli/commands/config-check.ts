@@ -55,7 +55,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let config: Config | undefined;
   try {
     config = loadConfigForCommand(file, io);
-    compileMappingSet(config);
+    await compileMappingSet(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);

@@ -58,7 +58,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let config: Config;
   try {
     config = loadConfigFile(configFile, io.env);
-    set = compileMappingSet(config);
+    set = await compileMappingSet(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     io.stderr.write(`kube-oidc-bridge mapping explain: ${configFile}: ${err.message}\n`);

@@ -116,7 +116,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       );
     }
   }
-  const mapping = compileMappingSet(config);
+  const mapping = await compileMappingSet(config);
   const outcome =
     identity.kind === 'static'
       ? mapping.forUpstream().checkUser(identity.user, { allowSystem: identity.allowSystem === true })
