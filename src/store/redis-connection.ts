@@ -6,6 +6,12 @@ import { connectClient, createRedisClient, type RedisClient } from './redis-clie
 
 /** Reconnect backoff: 100 ms doubling to this cap, so a restarted Redis is found again within ~2 s. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
+/**
+ * With Sentinel a lost primary means a failover is probably under way: every attempt asks the
+ * sentinels, and the sooner this process reaches the promoted replica, the sooner it replays the
+ * revocations the replica may lack (until then other processes may accept those tokens there).
+ */
+const MAX_SENTINEL_RECONNECT_DELAY_MS = 250;
 const FIRST_RECONNECT_DELAY_MS = 100;
 
 /**
@@ -36,9 +42,11 @@ export class RedisConnection {
   private readonly afterConnect: (() => Promise<void>)[] = [];
   private readonly primaryChanged: (() => void)[] = [];
   private primaryAddress: string | undefined;
+  private readonly maxReconnectDelayMs: number;
 
   constructor(config: RedisConfig, logger?: Logger) {
     this.logger = logger;
+    this.maxReconnectDelayMs = config.sentinel ? MAX_SENTINEL_RECONNECT_DELAY_MS : MAX_RECONNECT_DELAY_MS;
     this.attemptTimeoutMs = (config.connectTimeout + config.commandTimeout) * 1000;
     this.client = createRedisClient(config);
     this.client.on('error', (err: Error) => this.onError(err));
@@ -170,7 +178,7 @@ export class RedisConnection {
     if (this.closed) return;
     this.failures += 1;
     if (this.failures === 1) this.logger?.warn('redis connection lost; reconnecting in the background');
-    const delay = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (this.failures - 1), MAX_RECONNECT_DELAY_MS);
+    const delay = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (this.failures - 1), this.maxReconnectDelayMs);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
