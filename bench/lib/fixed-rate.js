@@ -28,7 +28,9 @@ export function quantile(sorted, q) {
  * @param {{ca: string, cert: string, key: string}} [o.tls] client TLS (for https:// URLs)
  * @param {() => void} [o.onMeasureStart] called when the measured period begins
  * The result carries the load generator's own event-loop delay over the measured period
- * (`clientLoopDelay`, ms): latency it adds is the client's, not the server's.
+ * (`clientLoopDelay`, ms), the p99 of how late requests left it (`sendLagP99`, ms), the p99 from
+ * leaving it to the end of the response (`afterSendP99`, ms) and the
+ * connections it had to open while measuring: latency they explain is the client's, not the server's.
  */
 export async function runFixedRate(o) {
   const secure = o.url.startsWith('https:');
@@ -45,6 +47,15 @@ export async function runFixedRate(o) {
   let non200 = 0;
   let done = 0;
   let sent = 0;
+  // How late each measured request left the client (its schedule slipped while the client was busy):
+  // latency the load generator itself added before the server saw anything.
+  const sendLags = new Float64Array(total);
+  let lagged = 0;
+  // Connections the client had to open while measuring (a TLS handshake each): a latency tail that
+  // they explain is the connection pool's, not the server's review path.
+  const sockets = new WeakSet();
+  let measuring = false;
+  let opened = 0;
   let finish;
   const finished = new Promise((resolve) => {
     finish = resolve;
@@ -52,11 +63,15 @@ export async function runFixedRate(o) {
   const start = performance.now();
   const clientLoop = loopDelayRecorder();
   const measureStart = setTimeout(() => {
+    measuring = true;
     clientLoop.start();
     o.onMeasureStart?.();
   }, o.warmupMs);
 
-  function complete(due, ok, status) {
+  const afterSend = new Float64Array(total);
+  let afterSendCount = 0;
+  function complete(due, ok, status, sentAt) {
+    if (ok && due - start >= measuredFrom) afterSend[afterSendCount++] = performance.now() - sentAt;
     if (!ok) errors++;
     else if (status !== 200) non200++;
     if (ok && due - start >= measuredFrom) latencies[measured++] = performance.now() - due;
@@ -64,6 +79,8 @@ export async function runFixedRate(o) {
   }
 
   function fire(due, i) {
+    const sentAt = performance.now();
+    if (due - start >= measuredFrom) sendLags[lagged++] = sentAt - due;
     const body = o.body?.(i);
     const req = request(o.url, {
       method: o.method ?? 'POST',
@@ -74,11 +91,16 @@ export async function runFixedRate(o) {
         ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }),
       },
     });
+    req.on('socket', (socket) => {
+      if (sockets.has(socket)) return;
+      sockets.add(socket);
+      if (measuring) opened++;
+    });
     req.on('response', (res) => {
       res.resume();
-      res.on('end', () => complete(due, true, res.statusCode));
+      res.on('end', () => complete(due, true, res.statusCode, sentAt));
     });
-    req.on('error', () => complete(due, false, 0));
+    req.on('error', () => complete(due, false, 0, sentAt));
     req.end(body);
   }
 
@@ -111,5 +133,9 @@ export async function runFixedRate(o) {
     p999: quantile(sorted, 0.999),
     max: sorted[sorted.length - 1],
     clientLoopDelay,
+    sendLagP99: quantile(sendLags.slice(0, lagged).sort(), 0.99),
+    /** p99 from the moment a request left the client to the end of its response. */
+    afterSendP99: quantile(afterSend.slice(0, afterSendCount).sort(), 0.99),
+    connectionsOpened: opened,
   };
 }

@@ -355,6 +355,7 @@ async function main() {
         `  of which the apiserver's impersonation checks (impersonating vs direct): p50 ${fmt(impersonation.p50)} ms, p99 ${fmt(impersonation.p99)} ms`,
         `  and the proxy's own hop (proxy vs impersonating): p50 ${fmt(hop.p50)} ms, p99 ${fmt(hop.p99)} ms`,
         `event-loop delay p99 per round (ms): proxy ${fixed.proxy.all.map((f) => fmt(f.serverLoopDelay.p99)).join(', ')}; load generator ${paths.map((p) => `${p.name} ${fixed[p.name].all.map((f) => fmt(f.clientLoopDelay.p99)).join('/')}`).join(', ')}`,
+        `p99 from a request leaving the load generator to its response's end, per round (ms): ${paths.map((p) => `${p.name} ${fixed[p.name].all.map((f) => fmt(f.afterSendP99)).join('/')}`).join(', ')}; sent late p99: ${paths.map((p) => `${p.name} ${fixed[p.name].all.map((f) => fmt(f.sendLagP99)).join('/')}`).join(', ')}`,
         `proxy RSS after the run: ${fmt(rss, 0)} MB`,
         `CPU per request (median of rounds): proxy ${fmt(cpu('proxy', 'proxy'), 3)} ms; apiserver ${fmt(cpu('direct', 'apiserver'), 3)} ms direct, ${fmt(cpu('impersonating', 'apiserver'), 3)} ms impersonating, ${fmt(cpu('proxy', 'apiserver'), 3)} ms through the proxy`,
         `per-round req/s direct: ${rounds.direct.map((x) => Math.round(x.rps)).join(', ')}; impersonating: ${rounds.impersonating.map((x) => Math.round(x.rps)).join(', ')}; proxy: ${rounds.proxy.map((x) => Math.round(x.rps)).join(', ')}`,

@@ -267,7 +267,7 @@ async function main() {
       `verifier p99 at ${RATE} req/s offered: ${fmt(summary.verifier.fixed.p99)} ms (target ≤ ${P99_TARGET_MS} ms) ${summary.verifier.fixed.p99 <= P99_TARGET_MS ? 'MET' : 'MISSED'}`,
       ...['baseline', 'verifier'].map((name) => {
         const f = summary[name].fixed;
-        return `  ${name} at ${RATE} req/s: p99 ${fmt(f.p99)} ms, max ${fmt(f.max)} ms; event-loop delay p99/max: server ${fmt(f.serverLoopDelay.p99)}/${fmt(f.serverLoopDelay.max)} ms, load generator ${fmt(f.clientLoopDelay.p99)}/${fmt(f.clientLoopDelay.max)} ms`;
+        return `  ${name} at ${RATE} req/s: p99 ${fmt(f.p99)} ms, max ${fmt(f.max)} ms; event-loop delay p99/max: server ${fmt(f.serverLoopDelay.p99)}/${fmt(f.serverLoopDelay.max)} ms, load generator ${fmt(f.clientLoopDelay.p99)}/${fmt(f.clientLoopDelay.max)} ms; requests sent late by the load generator: p99 ${fmt(f.sendLagP99)} ms; p99 from send to response end ${fmt(f.afterSendP99)} ms; connections opened while measuring: ${f.connectionsOpened}`;
       }),
       `verifier RSS after the run: ${fmt(summary.verifier.rss, 0)} MB (target < 150 MB) ${summary.verifier.rss < 150 ? 'MET' : 'MISSED'}`,
       `per-round verifier req/s: ${rounds.verifier.map((x) => Math.round(x.rps)).join(', ')}; baseline: ${rounds.baseline.map((x) => Math.round(x.rps)).join(', ')}`,
