@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 # Scripts off: `prepare` builds, and the sources are not copied yet.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle-fast-entry.mjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 

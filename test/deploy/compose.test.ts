@@ -71,6 +71,16 @@ describe('docker-compose.yml', () => {
     expect(bridge.command).toEqual(['serve', '--config', '/etc/kube-oidc-bridge/config.yaml']);
   });
 
+  it("the image's build stage copies every file `npm run build` reads", () => {
+    const build = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['build'];
+    const inputs = [...(build ?? '').matchAll(/(?:-p |node )(\S+)/g)].map((m) => m[1] as string);
+    expect(inputs).toContain('tsconfig.build.json');
+    const copied = [...read('Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) =>
+      (m[1] as string).split(' '),
+    );
+    for (const input of inputs) expect(copied, input).toContain(input);
+  });
+
   it("the bridge's config loads with the compose environment and its rules compile", async () => {
     expect(bridgeConfig.store.redis?.url).toBe('redis://redis:6379/0');
     await expect(compileMappingSet(bridgeConfig)).resolves.toBeDefined();
