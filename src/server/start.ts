@@ -96,9 +96,11 @@ export async function startServices(config: Config, options: StartOptions): Prom
     return closing;
   };
 
-  const storeRecentlyLost = () => {
-    // Tokens issued before the loss are all expired one access-token lifetime after it.
-    const loss = hasResilience(store) ? store.dataLoss() : undefined;
+  const storeRecentlyLost = async () => {
+    // Asked when a token is unknown: the markers are checked first, so a store that just lost its
+    // data is not read as a mass revocation. Tokens issued before a loss are all expired one
+    // access-token lifetime after it.
+    const loss = hasResilience(store) ? await store.confirmIntact() : undefined;
     return loss !== undefined && clock.now() - loss.detectedAt < config.tokens.accessTokenTTL;
   };
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { RedisConfig } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -34,6 +35,8 @@ const DEFAULT_JOURNAL_TTL_SECONDS = 86_400;
 const DEFAULT_REPLICA_ACK_TIMEOUT_MS = 1000;
 /** Revocations replayed after a Sentinel failover: replication lag is seconds, this is generous. */
 const AUTO_REPLAY_WINDOW_SECONDS = 900;
+/** Re-checks of the generation markers asked for by a lookup that found nothing: at most this often. */
+const GENERATION_RECHECK_INTERVAL_MS = 100;
 /** How often every process re-checks the generation marker (also after every reconnect). */
 const GENERATION_CHECK_INTERVAL_MS = 2000;
 
@@ -76,6 +79,22 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
   const revoke = (id: string) => sessions.revoke(id);
   const generation = new StoreGeneration({ redis, keys, clock, logger, onDataLoss: options.onDataLoss });
   connection.onConnected(() => generation.check());
+  // Before a token the store does not know is called unknown: markers checked at most this often,
+  // concurrent askers sharing one check (a flood of unknown tokens costs ≤ 10 checks a second).
+  let lastRecheckAt = Number.NEGATIVE_INFINITY;
+  let recheck: Promise<void> | undefined;
+  function recheckGeneration(): Promise<void> {
+    if (performance.now() - lastRecheckAt < GENERATION_RECHECK_INTERVAL_MS) return Promise.resolve();
+    recheck ??= generation
+      .check()
+      .then(() => {
+        lastRecheckAt = performance.now();
+      })
+      .finally(() => {
+        recheck = undefined;
+      });
+    return recheck;
+  }
   const generationTimer = setInterval(() => {
     if (redis.status === 'ready') generation.check().catch(() => undefined);
   }, GENERATION_CHECK_INTERVAL_MS);
@@ -288,6 +307,13 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
 
     dataLoss() {
       return generation.lastLoss();
+    },
+
+    confirmIntact() {
+      return run('confirmIntact', async () => {
+        await recheckGeneration();
+        return generation.lastLoss();
+      });
     },
 
     replayRevocations(since) {

@@ -27,6 +27,13 @@ export interface StoreResilience {
   /** The most recent data loss this process noticed, if any. */
   dataLoss(): StoreDataLoss | undefined;
   /**
+   * Checks the generation markers now (at most every 100 ms; concurrent callers share one check) and
+   * returns the most recent data loss: asked before a token the store does not know is called unknown,
+   * so a master that just came back empty is not taken for a mass revocation until the next periodic
+   * check. Throws StoreUnavailableError when the markers cannot be read.
+   */
+  confirmIntact(): Promise<StoreDataLoss | undefined>;
+  /**
    * Re-applies every revocation journaled at or after `since` (epoch seconds), plus those this
    * process made itself: after a failover promoted a replica that had not received them.
    */
@@ -35,5 +42,9 @@ export interface StoreResilience {
 
 export function hasResilience(store: TokenStore): store is TokenStore & StoreResilience {
   const candidate = store as Partial<StoreResilience>;
-  return typeof candidate.dataLoss === 'function' && typeof candidate.replayRevocations === 'function';
+  return (
+    typeof candidate.dataLoss === 'function' &&
+    typeof candidate.confirmIntact === 'function' &&
+    typeof candidate.replayRevocations === 'function'
+  );
 }

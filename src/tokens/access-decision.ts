@@ -52,8 +52,11 @@ export interface AccessDecisionDeps {
   mapping: MappingSet;
   /** Audiences to check against when the request names none. */
   audiences: readonly string[];
-  /** True while a data loss of the store is recent enough that tokens issued before it could still be live. */
-  storeRecentlyLost?: () => boolean;
+  /**
+   * True while a data loss of the store is recent enough that tokens issued before it could still be
+   * live. Asked only when a token is unknown; may ask the store first (a rejection is a store failure).
+   */
+  storeRecentlyLost?: () => boolean | Promise<boolean>;
   memo?: IdentityMappingCache;
 }
 
@@ -101,7 +104,7 @@ export async function decideAccessToken(
   const found = await deps.lookupAccessToken(token);
   if (found.status === 'malformed') return { result: 'malformed', reason: 'not a well-formed access token' };
   if (found.status === 'unknown') {
-    if (deps.storeRecentlyLost?.()) return { result: 'store_lost', reason: STORE_LOST };
+    if (await deps.storeRecentlyLost?.()) return { result: 'store_lost', reason: STORE_LOST };
     return { result: 'unknown', reason: 'token unknown or revoked' };
   }
   if (found.status === 'expired') return { result: 'expired', reason: 'token expired' };

@@ -26,7 +26,7 @@ export interface ReviewDeps {
   /** The verifier's configured audiences: used when the request names none. */
   audiences: readonly string[];
   /** True while a data loss of the store is recent enough that tokens issued before it could still be live. */
-  storeRecentlyLost?: () => boolean;
+  storeRecentlyLost?: () => boolean | Promise<boolean>;
   /** Remembers mapped identities (per rule set), so the rules run once per identity, not per review. */
   memo?: IdentityMemo;
 }

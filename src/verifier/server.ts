@@ -37,7 +37,7 @@ export interface VerifierDeps {
   metrics: Metrics;
   logger: Logger;
   /** See ReviewDeps.storeRecentlyLost. */
-  storeRecentlyLost?: () => boolean;
+  storeRecentlyLost?: () => boolean | Promise<boolean>;
   /** Times the store outage window (see StoreOutageCircuit); the system clock when absent. */
   clock?: Clock;
 }

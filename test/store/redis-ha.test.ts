@@ -156,6 +156,28 @@ describe('Redis store on a real Redis Cluster (three masters)', () => {
     }
   });
 
+  it('a master back empty: the first lookup that finds nothing there can ask the markers at once (no 2 s wait)', async () => {
+    const clock = new ManualClock(systemClock.now());
+    const store = createRedisStore({ config: clusterConfig('gen2:'), clock });
+    try {
+      await store.ping();
+      expect(await store.confirmIntact()).toBeUndefined();
+      const hash = tokenHash('empty');
+      const owner = await ownerOf(Number(await admin.cluster('KEYSLOT', `gen2:at:{${hash}}`)));
+      await owner.stop();
+      await owner.start();
+      // The first read that reaches the restarted master again finds nothing, as for a revoked token…
+      await until('the restarted master to answer', async () => {
+        expect(await store.getAccessToken(hash)).toBeUndefined();
+        return true;
+      });
+      // …and the check a review makes before calling it unknown names the loss right away.
+      expect(await store.confirmIntact()).toMatchObject({ count: 1, where: `127.0.0.1:${owner.port}` });
+    } finally {
+      await store.close();
+    }
+  });
+
   /** The test node that serves a slot, read from CLUSTER SLOTS. */
   async function ownerOf(slot: number) {
     const ranges = await admin.cluster('SLOTS');
