@@ -21,7 +21,10 @@ function loadedFiles(stderr: string): { commonjs: Set<string>; esm: Set<string>;
       [...stderr.matchAll(/MODULE \d+: load "([^"]+)" for module/g)].map((m) => m[1] as string),
     ),
     esm: new Set([...stderr.matchAll(/file:\/\/[^\s'",)]+/g)].map((m) => fileURLToPath(m[0]))),
-    builtins: new Set([...stderr.matchAll(/load built-in module (\S+)/g)].map((m) => m[1] as string)),
+    // Node 20 names built-ins `node:fs`, Node 24 `fs`.
+    builtins: new Set(
+      [...stderr.matchAll(/load built-in module (?:node:)?(\S+)/g)].map((m) => `node:${m[1]}`),
+    ),
   };
 }
 
