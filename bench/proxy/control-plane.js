@@ -32,16 +32,10 @@ async function until(what, check, timeoutMs) {
   }
 }
 
-/** One HTTPS call as the admin (client certificate); resolves with status and body. */
-export function adminCall(plane, method, path, body) {
+/** One HTTPS request; resolves with its status and body text. `body` is sent as JSON. */
+export function httpsCall(url, options, body) {
   return new Promise((resolve, reject) => {
-    const req = request(`${plane.url}${path}`, {
-      method,
-      ca: plane.ca,
-      cert: plane.admin.cert,
-      key: plane.admin.key,
-      headers: body ? { 'content-type': 'application/json' } : {},
-    });
+    const req = request(url, options);
     req.on('response', (res) => {
       let text = '';
       res.on('data', (c) => {
@@ -50,8 +44,23 @@ export function adminCall(plane, method, path, body) {
       res.on('end', () => resolve({ status: res.statusCode, body: text }));
     });
     req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
+}
+
+/** One HTTPS call as the admin (client certificate); resolves with status and body. */
+export function adminCall(plane, method, path, body) {
+  return httpsCall(
+    `${plane.url}${path}`,
+    {
+      method,
+      ca: plane.ca,
+      cert: plane.admin.cert,
+      key: plane.admin.key,
+      headers: body ? { 'content-type': 'application/json' } : {},
+    },
+    body,
+  );
 }
 
 /**

@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +10,7 @@ import { createBenchPKI } from '../lib/pki.js';
 import { startRedis } from '../lib/redis-process.js';
 import { cpuSeconds, startServerProcess } from '../lib/server-process.js';
 import { mintTokens } from '../verifier/tokens.js';
-import { adminCall, startControlPlane } from './control-plane.js';
+import { adminCall, httpsCall, startControlPlane } from './control-plane.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -99,22 +98,15 @@ async function prepareCluster(plane) {
 
 /** What the apiserver believes the proxied person is (a SelfSubjectReview through the proxy). */
 async function proxiedIdentity(url, ca, token) {
-  const answer = await new Promise((resolve, reject) => {
-    const req = request(`${url}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+  const answer = await httpsCall(
+    `${url}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+    {
       method: 'POST',
       ca,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode, body: text }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }));
-  });
+    },
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  );
   if (answer.status !== 201) throw new Error(`selfsubjectreview: ${answer.status} ${answer.body}`);
   return JSON.parse(answer.body).status.userInfo;
 }
@@ -153,21 +145,6 @@ function oneLinePerValue(headers) {
 function startProxy(configFile) {
   return startServerProcess('proxy', [join(here, 'proxy-process.js'), configFile], {
     core: PIN ? SERVER_CORE : undefined,
-  });
-}
-
-function get(url, options) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, options);
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode, body: text }));
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
 
@@ -274,7 +251,7 @@ async function main() {
     for (const path of paths) {
       // The apiserver's RBAC informers pick the new bindings up within moments.
       for (let attempt = 0; ; attempt++) {
-        const answer = await get(`${path.url}${READ}`, { ...path.tls, headers: path.headersOf(0) });
+        const answer = await httpsCall(`${path.url}${READ}`, { ...path.tls, headers: path.headersOf(0) });
         if (answer.status === 200) break;
         if (attempt === 50) throw new Error(`${path.name}: ${answer.status} ${answer.body}`);
         await new Promise((r) => setTimeout(r, 200));
