@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   type Stats,
 } from 'node:fs';
 
@@ -63,6 +64,33 @@ export function entryProblem(file: string, stats: Stats, uid = currentUid()): Tr
   if (stats.uid !== uid) return `${file} belongs to another user (uid ${stats.uid})`;
   if ((stats.mode & 0o022) !== 0) return `${file} is writable by other users`;
   return undefined;
+}
+
+/**
+ * A cache folder file's text, read through one descriptor opened without following a symlink;
+ * undefined when it is missing, unreadable, larger than `maxBytes`, or its fstat is refused by
+ * `accept` (e.g. entryProblem).
+ */
+export function readCacheFile(
+  file: string,
+  maxBytes: number,
+  accept: (stats: Stats) => boolean,
+): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!accept(stats) || stats.size > maxBytes) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The problem with an existing cache folder, `missing` when there is none yet. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { O_NOFOLLOW } from './cache-folder.js';
+import { appendFileSync, closeSync, constants, fstatSync, openSync, rmSync } from 'node:fs';
+import { O_NOFOLLOW, readCacheFile } from './cache-folder.js';
 
 /**
  * client-go runs the plugin once per kubectl process and runs it again only when the server answered
@@ -25,19 +25,7 @@ export function tokenFingerprint(token: string): string {
 }
 
 function readRecord(file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size > MAX_RECORD_BYTES) return undefined;
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+  return readCacheFile(file, MAX_RECORD_BYTES, (stats) => stats.isFile());
 }
 
 /** True when `token` was already handed to the process `parentPid` (so the cluster refused it). */

@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isAcceptableToken } from './bearer-token.js';
-import { ensureTrustedCacheDir, entryProblem, O_NOFOLLOW } from './cache-folder.js';
+import { ensureTrustedCacheDir, entryProblem, readCacheFile } from './cache-folder.js';
 import { writePrivateFile } from './private-file.js';
 
 /**
@@ -34,21 +34,7 @@ const MAX_ENTRY_BYTES = 256 * 1024;
 
 /** The file's text when it is a regular file of ours within the size cap; never follows a symlink. */
 function readOwnFile(file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (entryProblem(file, stats) || stats.size > MAX_ENTRY_BYTES) return undefined;
-    return readFileSync(fd, 'utf8');
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return readCacheFile(file, MAX_ENTRY_BYTES, (stats) => entryProblem(file, stats) === undefined);
 }
 
 function validTokens(tokens: unknown): tokens is Record<string, CachedAccessToken> {
