@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { TokenService } from '../../dist/tokens/index.js';
 import { pinning, pinSelf } from '../lib/cpu-pinning.js';
 import { startRedis } from '../lib/redis-process.js';
 import { startServerProcess } from '../lib/server-process.js';
+import { writeVerifierConfig } from '../lib/verifier-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -97,22 +98,10 @@ const redis = await startRedis(1);
 let verifier;
 try {
   const configFile = join(dir, 'config.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'store:',
-      `  redis: { url: "${redis.url}", keyPrefix: "kob-bench:" }`,
-      'verifier:',
-      '  listen: 127.0.0.1:0',
-      '  insecureHTTP: true',
-      `  audiences: ["${AUDIENCE}"]`,
-      'mapping:',
-      '  claimMappings:',
-      '    username: { claim: email, prefix: "" }',
-      '    groups: { claim: groups, prefix: "oidc:" }',
-      '',
-    ].join('\n'),
-  );
+  writeVerifierConfig(configFile, {
+    redis: `url: "${redis.url}", keyPrefix: "kob-bench:"`,
+    audience: AUDIENCE,
+  });
   const config = loadConfigFile(configFile, {});
   const populations = {
     five: await mint(config, 'five'),

@@ -15,7 +15,7 @@
 // false accepts (authenticated:true where it must not be), false denials after recovery (a valid token
 // denied without `error`), recovery time (fault end — restart, thaw or promotion — → first valid token
 // accepted; on Cluster a token of the killed master's shard), verifier RSS start → end.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { clusterNodes, servesSlot, startRedisCluster, startSentinelGroup, until 
 import { startRedisNode } from '../lib/redis-process.js';
 import { reviewOnce, startReviewTraffic } from '../lib/review-traffic.js';
 import { startServerProcess } from '../lib/server-process.js';
+import { writeVerifierConfig } from '../lib/verifier-config.js';
 import { mintTokens, openTokenService } from '../verifier/tokens.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -187,23 +188,11 @@ async function main() {
   let issuer;
   try {
     const configFile = join(dir, 'config.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'store:',
-        `  redis: { ${backend.store}, keyPrefix: "kob-soak:", connectTimeout: 1, commandTimeout: 1 }`,
-        'verifier:',
-        '  listen: 127.0.0.1:0',
-        '  insecureHTTP: true',
-        `  audiences: ["${AUDIENCE}"]`,
-        'mapping:',
-        '  claimMappings:',
-        '    username: { claim: email, prefix: "" }',
-        '    groups: { claim: groups, prefix: "oidc:" }',
-        'logging: { level: warn }',
-        '',
-      ].join('\n'),
-    );
+    writeVerifierConfig(configFile, {
+      redis: `${backend.store}, keyPrefix: "kob-soak:", connectTimeout: 1, commandTimeout: 1`,
+      audience: AUDIENCE,
+      logLevel: 'warn',
+    });
     const config = loadConfigFile(configFile, {});
     const tokens = {
       valid: await mintTokens(config, AUDIENCE, 200),

@@ -5,13 +5,14 @@
 // 2 ms. RUNS runs (default 9), median and range; `node -e 0` measured the same way for reference.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../../dist/config/index.js';
 import { freePort, startRedis } from '../lib/redis-process.js';
+import { writeVerifierConfig } from '../lib/verifier-config.js';
 import { mintTokens } from './tokens.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,23 +73,12 @@ async function main() {
   try {
     const port = await freePort();
     const configFile = join(dir, 'config.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'store:',
-        `  redis: { url: "${redis.url}", keyPrefix: "kob-bench:" }`,
-        'verifier:',
-        `  listen: 127.0.0.1:${port}`,
-        '  insecureHTTP: true',
-        `  audiences: ["${AUDIENCE}"]`,
-        'mapping:',
-        '  claimMappings:',
-        '    username: { claim: email, prefix: "" }',
-        '    groups: { claim: groups, prefix: "oidc:" }',
-        'logging: { level: warn }',
-        '',
-      ].join('\n'),
-    );
+    writeVerifierConfig(configFile, {
+      redis: `url: "${redis.url}", keyPrefix: "kob-bench:"`,
+      audience: AUDIENCE,
+      listen: `127.0.0.1:${port}`,
+      logLevel: 'warn',
+    });
     const [token] = await mintTokens(loadConfigFile(configFile, {}), AUDIENCE, 1);
     const serve = [];
     const bare = [];

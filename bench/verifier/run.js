@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { runFixedRate } from '../lib/fixed-rate.js';
 import { createBenchPKI } from '../lib/pki.js';
 import { startRedis } from '../lib/redis-process.js';
 import { startServerProcess } from '../lib/server-process.js';
+import { writeVerifierConfig } from '../lib/verifier-config.js';
 import { summariseProfiles } from './profile-summary.js';
 import { mintTokens } from './tokens.js';
 
@@ -120,25 +121,12 @@ async function main() {
     }
     const tls = pki?.clientTLS;
     const configFile = join(dir, 'config.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'store:',
-        `  redis: { url: "${redis.url}", keyPrefix: "kob-bench:" }`,
-        'verifier:',
-        '  listen: 127.0.0.1:0',
-        MTLS
-          ? `  tls: { cert: "${pki.serverCertFile}", key: "${pki.serverKeyFile}", clientCA: "${pki.caFile}" }`
-          : '  insecureHTTP: true',
-        `  audiences: ["${AUDIENCE}"]`,
-        'mapping:',
-        '  claimMappings:',
-        '    username: { claim: email, prefix: "" }',
-        '    groups: { claim: groups, prefix: "oidc:" }',
-        `logging: { level: ${LOG_LEVEL} }`,
-        '',
-      ].join('\n'),
-    );
+    writeVerifierConfig(configFile, {
+      redis: `url: "${redis.url}", keyPrefix: "kob-bench:"`,
+      audience: AUDIENCE,
+      tls: MTLS ? { cert: pki.serverCertFile, key: pki.serverKeyFile, clientCA: pki.caFile } : undefined,
+      logLevel: LOG_LEVEL,
+    });
     const config = loadConfigFile(configFile, {});
     const tokens = await mintTokens(config, AUDIENCE, TOKENS);
 
