@@ -79,21 +79,13 @@ export function createRedisStore(options: RedisStoreOptions): TokenStore & Store
   const revoke = (id: string) => sessions.revoke(id);
   const generation = new StoreGeneration({ redis, keys, clock, logger, onDataLoss: options.onDataLoss });
   connection.onConnected(() => generation.check());
-  // Before a token the store does not know is called unknown: markers checked at most this often,
-  // concurrent askers sharing one check (a flood of unknown tokens costs ≤ 10 checks a second).
+  // Before a token the store does not know is called unknown: markers checked at most this often
+  // (a flood of unknown tokens costs ≤ 10 checks a second; overlapping askers share one check).
   let lastRecheckAt = Number.NEGATIVE_INFINITY;
-  let recheck: Promise<void> | undefined;
-  function recheckGeneration(): Promise<void> {
-    if (performance.now() - lastRecheckAt < GENERATION_RECHECK_INTERVAL_MS) return Promise.resolve();
-    recheck ??= generation
-      .check()
-      .then(() => {
-        lastRecheckAt = performance.now();
-      })
-      .finally(() => {
-        recheck = undefined;
-      });
-    return recheck;
+  async function recheckGeneration(): Promise<void> {
+    if (performance.now() - lastRecheckAt < GENERATION_RECHECK_INTERVAL_MS) return;
+    await generation.check();
+    lastRecheckAt = performance.now();
   }
   const generationTimer = setInterval(() => {
     if (redis.status === 'ready') generation.check().catch(() => undefined);

@@ -30,6 +30,7 @@ export class StoreGeneration {
   private readonly known = new Map<string, string>();
   private loss: StoreDataLoss | undefined;
   private losses = 0;
+  private running: Promise<void> | undefined;
 
   constructor(private readonly options: StoreGenerationOptions) {}
 
@@ -38,8 +39,19 @@ export class StoreGeneration {
     return this.loss;
   }
 
-  /** Checks (and writes, the first time) every marker. Throws when Redis cannot be asked. */
-  async check(): Promise<void> {
+  /**
+   * Checks (and writes, the first time) every marker. Throws when Redis cannot be asked. Calls that
+   * overlap (the periodic check, a reconnect, a review's recheck) share one check: two checks racing
+   * over a vanished marker would both see it gone and count one loss twice.
+   */
+  check(): Promise<void> {
+    this.running ??= this.checkMarkers().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async checkMarkers(): Promise<void> {
     const { redis } = this.options;
     for (const [where, key] of this.markers()) {
       const seen = await redis.getex(key, 'EX', MARKER_TTL_SECONDS);

@@ -11,6 +11,8 @@ import {
   EXPIRED_ACCESS_TOKEN_RETENTION,
   type TokenStore,
 } from '../../src/store/index.js';
+import { RedisKeys } from '../../src/store/redis-keys.js';
+import { StoreGeneration } from '../../src/store/store-generation.js';
 import { TokenService } from '../../src/tokens/index.js';
 import { createCertWorkspace } from '../support/certs.js';
 import { freePort } from '../support/free-port.js';
@@ -250,6 +252,33 @@ describe('Redis store: what lands in Redis', () => {
     expect(() =>
       createRedisStore({ config: redisConfig(redis.url, { keyPrefix: 'kob{x}:' }), clock: systemClock }),
     ).toThrow(/store\.redis\.keyPrefix/);
+  });
+});
+
+describe('Redis store: generation marker', () => {
+  it('a vanished marker seen by overlapping checks (timer, reconnect, reviews) is one loss, logged and counted once', async () => {
+    const redis = await startTestRedis();
+    const client = new Redis(redis.url);
+    const losses: unknown[] = [];
+    const generation = new StoreGeneration({
+      redis: client,
+      keys: new RedisKeys('once:'),
+      clock: systemClock,
+      onDataLoss: (loss) => losses.push(loss),
+    });
+    try {
+      await generation.check();
+      const markers = await client.keys('once:generation:*');
+      expect(markers).toHaveLength(1);
+      await client.del(...markers);
+      await Promise.all([generation.check(), generation.check(), generation.check()]);
+      expect(losses).toHaveLength(1);
+      expect(generation.lastLoss()?.count).toBe(1);
+      expect(await client.keys('once:generation:*')).toHaveLength(1);
+    } finally {
+      client.disconnect();
+      await redis.close();
+    }
   });
 });
 
